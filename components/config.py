@@ -1,0 +1,350 @@
+"""Typed stack configuration.
+
+Every `lakehouse:*` key of a stack is parsed here into frozen dataclasses and checked
+before any resource is registered. All problems are collected and raised together as one
+`ConfigError`, each naming the key, the bad value and what was expected.
+
+`KEYS` is the single reference of the configuration: the parser takes the allowed field
+names of every section from it, and the README's configuration table is kept equal to it
+by a test.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Callable, Mapping, Optional
+
+from components.services import SERVICES
+
+NAMESPACE = "lakehouse"
+
+
+@dataclass(frozen=True)
+class Key:
+    """One documented configuration key (nested keys use `<name>` for a map key)."""
+
+    path: str
+    expected: str
+    default: str
+    description: str
+
+
+KEYS: tuple[Key, ...] = (
+    Key("prefix", "docker name", "lakehouse",
+        "Prefix of the docker network, container and volume names."),
+    Key("region", "string", "us-east-1", "S3 region that MinIO and every S3 client use."),
+    Key("purgeOnDestroy", "boolean", "false",
+        "Let `pulumi destroy` delete volumes, buckets, databases and roles (demo stacks). "
+        "Off: they are retained."),
+    Key("landingExpirationDays", "integer >= 1", "30",
+        "Days after which objects in the `landing` bucket expire."),
+    Key("storageHost", "host name", "(required)",
+        "The host that runs the storage plane (MinIO, PostgreSQL, catalogs, MLflow, Superset)."),
+    Key("hosts", "map of hosts", "(required)", "Docker hosts by name."),
+    Key("hosts.<name>.address", "IP address or DNS name", "(required)",
+        "Address the other hosts, and the machine running Pulumi, use to reach this host."),
+    Key("hosts.<name>.dockerHost", "unix://, tcp:// or ssh:// URL", "",
+        "Docker endpoint, for a host not reached over SSH (e.g. `unix:///var/run/docker.sock`)."),
+    Key("hosts.<name>.ssh", "object", "", "Reach docker on this host over SSH (`ssh://user@address:port`)."),
+    Key("hosts.<name>.ssh.user", "non-empty user name", "(required)", "SSH user allowed to run docker."),
+    Key("hosts.<name>.ssh.port", "port 1-65535", "22", "SSH port."),
+    Key("hosts.<name>.ssh.options", "list of `Option=value`", "[]",
+        "ssh `-o` options, e.g. `StrictHostKeyChecking=accept-new`."),
+    Key("services", "map of services", "{}", "Per-service overrides; names from the service table."),
+    Key("services.<name>.host", "host name", "plane default",
+        "Host the service runs on (storage services default to `storageHost`)."),
+    Key("services.<name>.image", "image reference", "pinned in the service table",
+        "Container image, to move a pin without a code change."),
+    Key("services.<name>.memory", "size like `512m` or `2g`", "service default", "Container memory limit."),
+    Key("services.<name>.ports.<port>", "port 1-65535", "service default",
+        "Published host port of a named container port."),
+)
+
+_MEMORY = re.compile(r"^(\d+(?:\.\d+)?)([mMgG])$")
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                       r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+_DOCKER_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
+_USER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")
+_SSH_OPTION = re.compile(r"^[A-Za-z]+=\S+$")
+_IMAGE = re.compile(r"^[a-z0-9][a-z0-9._/:-]*:[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+_DOCKER_URL = re.compile(r"^(unix|tcp|ssh|npipe)://\S+$")
+
+
+@dataclass(frozen=True)
+class SshConfig:
+    user: str
+    port: int
+    options: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HostConfig:
+    """A docker endpoint plus the address other hosts use to reach it."""
+
+    name: str
+    address: str
+    ssh: Optional[SshConfig]
+    docker_host: Optional[str]
+
+    @property
+    def docker_url(self) -> str:
+        if self.ssh is None:
+            return self.docker_host  # type: ignore[return-value]
+        return f"ssh://{self.ssh.user}@{self.address}:{self.ssh.port}"
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """A deployed service: where it runs, which image, how much memory, published ports."""
+
+    name: str
+    host: str
+    image: str
+    memory_mb: int
+    ports: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class LakehouseConfig:
+    prefix: str
+    region: str
+    purge_on_destroy: bool
+    landing_expiration_days: int
+    storage_host: str
+    hosts: Mapping[str, HostConfig]
+    services: Mapping[str, ServiceConfig]
+
+
+@dataclass(frozen=True)
+class Problem:
+    key: str
+    value: Any
+    expected: str
+
+    def __str__(self) -> str:
+        return f"{NAMESPACE}:{self.key} = {self.value!r}: expected {self.expected}"
+
+
+class ConfigError(ValueError):
+    """The stack configuration is invalid; `problems` lists every finding."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"invalid stack configuration ({len(problems)} problems):\n{lines}")
+
+
+_MISSING = object()
+
+
+def _fields(section: str) -> frozenset[str]:
+    """Field names allowed directly under `section` (e.g. `hosts.<name>`), taken from KEYS."""
+    depth = section.count(".") + 1 if section else 0
+    names = set()
+    for key in KEYS:
+        parts = key.path.split(".")
+        if len(parts) > depth and ".".join(parts[:depth]) == section:
+            names.add(parts[depth])
+    return frozenset(names)
+
+
+def parse_memory_mb(text: str) -> int:
+    """`512m` -> 512, `2g` -> 2048, `1.5g` -> 1536."""
+    match = _MEMORY.match(text)
+    if not match:
+        raise ValueError(text)
+    amount, unit = float(match.group(1)), match.group(2).lower()
+    return int(amount * 1024) if unit == "g" else int(amount)
+
+
+def is_address(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        ipaddress.ip_address(value)
+        return True
+    except ValueError:
+        return bool(_HOSTNAME.match(value)) and not value.replace(".", "").isdigit()
+
+
+def is_port(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535
+
+
+class _Parser:
+    """Collects problems while reading raw values; never raises until `finish`."""
+
+    def __init__(self, raw: Mapping[str, Any]):
+        self.raw = raw
+        self.problems: list[Problem] = []
+
+    def problem(self, key: str, value: Any, expected: str) -> None:
+        self.problems.append(Problem(key, value, expected))
+
+    def check(self, key: str, value: Any, ok: Callable[[Any], bool], expected: str) -> Any:
+        if value is not _MISSING and not ok(value):
+            self.problem(key, value, expected)
+            return _MISSING
+        return value
+
+    def mapping(self, key: str, value: Any, section: Optional[str] = None) -> dict:
+        """A mapping; with `section`, its field names must be documented under it in KEYS."""
+        if value is _MISSING or value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.problem(key, value, "a map")
+            return {}
+        if section is not None:
+            allowed = _fields(section)
+            for field in sorted(set(value) - allowed):
+                self.problem(f"{key}.{field}", value[field],
+                             f"one of the known fields: {', '.join(sorted(allowed))}")
+        return value
+
+    def top(self, name: str, default: Any = _MISSING) -> Any:
+        value = self.raw.get(name, _MISSING)
+        if value is _MISSING and default is _MISSING:
+            self.problem(name, None, "a value (this key is required)")
+        return default if value is _MISSING else value
+
+
+def _parse_ssh(p: _Parser, key: str, raw: Any) -> Optional[SshConfig]:
+    ssh = p.mapping(key, raw, "hosts.<name>.ssh")
+    user = p.check(f"{key}.user", ssh.get("user", ""), lambda v: isinstance(v, str) and bool(_USER.match(v)),
+                   "a non-empty user name (letters, digits, _ . -)")
+    port = p.check(f"{key}.port", ssh.get("port", 22), is_port, "a port number 1-65535")
+    options = ssh.get("options", [])
+    if not isinstance(options, list):
+        p.problem(f"{key}.options", options, "a list of `Option=value` strings")
+        options = []
+    for i, option in enumerate(options):
+        p.check(f"{key}.options[{i}]", option, lambda v: isinstance(v, str) and bool(_SSH_OPTION.match(v)),
+                "an ssh option like `StrictHostKeyChecking=accept-new`")
+    if _MISSING in (user, port):
+        return None
+    return SshConfig(user=user, port=port, options=tuple(options))
+
+
+def _parse_hosts(p: _Parser) -> dict[str, HostConfig]:
+    raw_hosts = p.mapping("hosts", p.top("hosts"))
+    if p.raw.get("hosts") is not None and not raw_hosts:
+        p.problem("hosts", p.raw.get("hosts"), "at least one host")
+    hosts = {}
+    for name, raw in raw_hosts.items():
+        key = f"hosts.{name}"
+        p.check(key, name, lambda v: bool(_DOCKER_NAME.match(v)), "a host name of lower-case letters, digits, _ . -")
+        fields = p.mapping(key, raw, "hosts.<name>")
+        address = p.check(f"{key}.address", fields.get("address", _MISSING), is_address,
+                          "an IP address or a DNS host name")
+        if "address" not in fields:
+            p.problem(f"{key}.address", None, "an IP address or a DNS host name (required)")
+        has_ssh, has_docker = "ssh" in fields, "dockerHost" in fields
+        if has_ssh == has_docker:
+            p.problem(key, sorted(fields), "exactly one of `ssh` or `dockerHost`")
+        ssh = _parse_ssh(p, f"{key}.ssh", fields["ssh"]) if has_ssh else None
+        docker_host = p.check(f"{key}.dockerHost", fields.get("dockerHost", _MISSING),
+                              lambda v: isinstance(v, str) and bool(_DOCKER_URL.match(v)),
+                              "a docker URL like unix:///var/run/docker.sock or tcp://host:2375")
+        if address is not _MISSING:
+            hosts[name] = HostConfig(name=name, address=address, ssh=ssh,
+                                     docker_host=None if docker_host is _MISSING else docker_host)
+    addresses: dict[str, str] = {}
+    for host in hosts.values():
+        if host.address in addresses:
+            p.problem(f"hosts.{host.name}.address", host.address,
+                      f"an address not already used by host `{addresses[host.address]}`")
+        addresses.setdefault(host.address, host.name)
+    return hosts
+
+
+def _parse_services(p: _Parser, hosts: Mapping[str, HostConfig], storage_host: Any) -> dict[str, ServiceConfig]:
+    overrides = p.mapping("services", p.top("services", {}))
+    for name in sorted(set(overrides) - set(SERVICES)):
+        p.problem(f"services.{name}", overrides[name],
+                  f"a known service name: {', '.join(sorted(SERVICES))}")
+    services = {}
+    for spec in SERVICES.values():
+        if spec.image is None:
+            continue
+        key = f"services.{spec.name}"
+        fields = p.mapping(key, overrides.get(spec.name), "services.<name>")
+        host = p.check(f"{key}.host", fields.get("host", storage_host), lambda v: v in hosts,
+                       f"one of the configured hosts: {', '.join(sorted(hosts)) or '(none)'}")
+        image = p.check(f"{key}.image", fields.get("image", spec.image),
+                        lambda v: isinstance(v, str) and bool(_IMAGE.match(v)),
+                        "an image reference with a concrete tag, like minio/minio:RELEASE.2025-01-01T00-00-00Z")
+        memory = p.check(f"{key}.memory", fields.get("memory", spec.memory),
+                         lambda v: isinstance(v, str) and bool(_MEMORY.match(v)) and parse_memory_mb(v) >= 64,
+                         "a memory size of at least 64m, like `512m` or `2g`")
+        raw_ports = p.mapping(f"{key}.ports", fields.get("ports"))
+        for port_name in sorted(set(raw_ports) - set(spec.ports)):
+            p.problem(f"{key}.ports.{port_name}", raw_ports[port_name],
+                      f"a port of {spec.name}: {', '.join(sorted(spec.ports)) or '(none)'}")
+        ports = {port_name: p.check(f"{key}.ports.{port_name}", raw_ports.get(port_name, port.published),
+                                    is_port, "a port number 1-65535")
+                 for port_name, port in spec.ports.items()}
+        if _MISSING in (host, image, memory) or _MISSING in ports.values():
+            continue
+        services[spec.name] = ServiceConfig(name=spec.name, host=host, image=image,
+                                            memory_mb=parse_memory_mb(memory), ports=MappingProxyType(ports))
+    _check_port_clashes(p, services)
+    return services
+
+
+def _check_port_clashes(p: _Parser, services: Mapping[str, ServiceConfig]) -> None:
+    taken: dict[tuple[str, int], str] = {}
+    for service in services.values():
+        for port_name, port in service.ports.items():
+            owner = taken.setdefault((service.host, port), f"{service.name}.{port_name}")
+            if owner != f"{service.name}.{port_name}":
+                p.problem(f"services.{service.name}.ports.{port_name}", port,
+                          f"a port not already published on host `{service.host}` by {owner}")
+
+
+def parse(raw: Mapping[str, Any]) -> LakehouseConfig:
+    """Parse decoded `lakehouse:*` values (key without namespace -> value) or raise ConfigError."""
+    p = _Parser(raw)
+    for name in sorted(set(raw) - _fields("")):
+        p.problem(name, raw[name], f"a known key: {', '.join(sorted(_fields('')))}")
+    prefix = p.check("prefix", p.top("prefix", "lakehouse"), lambda v: isinstance(v, str) and bool(_DOCKER_NAME.match(v)),
+                     "a docker name of lower-case letters, digits, _ . -")
+    region = p.check("region", p.top("region", "us-east-1"), lambda v: isinstance(v, str) and bool(v.strip()),
+                     "a non-empty region name like us-east-1")
+    purge = p.check("purgeOnDestroy", p.top("purgeOnDestroy", False), lambda v: isinstance(v, bool), "true or false")
+    expiration = p.check("landingExpirationDays", p.top("landingExpirationDays", 30),
+                         lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "a whole number of days >= 1")
+    hosts = _parse_hosts(p)
+    storage_host = p.check("storageHost", p.top("storageHost"), lambda v: v in hosts,
+                           f"one of the configured hosts: {', '.join(sorted(hosts)) or '(none)'}")
+    services = _parse_services(p, hosts, storage_host)
+    if p.problems:
+        raise ConfigError(p.problems)
+    return LakehouseConfig(prefix=prefix, region=region, purge_on_destroy=purge, landing_expiration_days=expiration,
+                           storage_host=storage_host, hosts=MappingProxyType(hosts),
+                           services=MappingProxyType(services))
+
+
+def _decode(text: Any) -> Any:
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def load() -> LakehouseConfig:
+    """Read every `lakehouse:*` key the stack sets (known or not) and parse them."""
+    from pulumi.runtime import config as runtime_config
+
+    keys = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    raw = {}
+    for key in keys:
+        namespace, _, name = key.partition(":")
+        if namespace == NAMESPACE:
+            raw[name] = _decode(runtime_config.get_config(key))
+    return parse(raw)

@@ -1,0 +1,60 @@
+"""PostgreSQL, the metadata database of the catalogs, MLflow, Superset and Airflow."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pulumi
+
+from components.config import ServiceConfig
+from components.containers import ContainerArgs, Healthcheck, VolumeMount, data_volume, service_container
+from components.credentials import generated_password
+from components.hosts import DockerHost
+from components.services import SERVICES
+
+SUPERUSER = "postgres"
+_PORT = SERVICES["postgres"].ports["postgres"].container
+# TCP, not the unix socket: the socket already answers during initdb's temporary server.
+HEALTHCHECK = Healthcheck(test=("CMD", "pg_isready", "-h", "127.0.0.1", "-p", str(_PORT), "-U", SUPERUSER,
+                                "-d", "postgres"))
+
+
+def postgres_env(password: str) -> list[str]:
+    return [f"POSTGRES_USER={SUPERUSER}", f"POSTGRES_PASSWORD={password}", "POSTGRES_DB=postgres"]
+
+
+def data_path(image: str) -> str:
+    """Where the image keeps its cluster: images of major 18 and later moved PGDATA up one level."""
+    match = re.search(r":(\d+)", image)
+    major = int(match.group(1)) if match else 0
+    return "/var/lib/postgresql" if major >= 18 else "/var/lib/postgresql/data"
+
+
+@dataclass(frozen=True)
+class PostgresArgs:
+    service: ServiceConfig
+    host: DockerHost
+    container_name: str
+    volume_name: str
+    retain_data: bool
+
+
+class Postgres(pulumi.ComponentResource):
+    """PostgreSQL server with a generated superuser password and a retained data volume."""
+
+    def __init__(self, name: str, args: PostgresArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("lakehouse:storage:Postgres", name, None, opts)
+        self.superuser = SUPERUSER
+        self.password = generated_password(f"{name}-superuser-password", self).result
+        volume = data_volume(f"{name}-data", args.volume_name, args.host, args.retain_data, self)
+        self.container = service_container(name, ContainerArgs(
+            service=args.service,
+            container_name=args.container_name,
+            host=args.host,
+            healthcheck=HEALTHCHECK,
+            envs=self.password.apply(postgres_env),
+            volumes=(VolumeMount(volume.name, data_path(args.service.image)),),
+        ), self)
+        self.register_outputs({"superuser": self.superuser, "password": self.password,
+                               "container": self.container.name})

@@ -1,0 +1,92 @@
+"""The service table: one entry per service of the lakehouse.
+
+Each entry says which plane a service belongs to, which image and container ports it runs
+with (services without an image are not deployed as containers yet, but still get their
+storage), which buckets/prefixes its own MinIO user may touch and whether it owns a
+PostgreSQL database. Users, policies, databases, ports and placement are all derived from
+this table, so adding a service is one entry here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from types import MappingProxyType
+from typing import Mapping, Optional
+
+
+class Plane(str, Enum):
+    STORAGE = "storage"
+    COMPUTE = "compute"
+
+
+@dataclass(frozen=True)
+class Port:
+    """A container port and the host port it is published on by default."""
+
+    container: int
+    published: int
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Access of one service to one bucket, optionally narrowed to a key prefix."""
+
+    bucket: str
+    prefix: str = ""
+    write: bool = True
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    plane: Plane
+    image: Optional[str] = None
+    memory: str = "512m"
+    ports: Mapping[str, Port] = field(default_factory=dict)
+    grants: tuple[Grant, ...] = ()
+    database: Optional[str] = None
+
+    @property
+    def ident(self) -> str:
+        """The service name as an identifier for MinIO users and PostgreSQL roles."""
+        return self.name.replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Bucket:
+    name: str
+    versioned: bool = False
+    expires: bool = False
+    description: str = ""
+
+
+BUCKETS: tuple[Bucket, ...] = (
+    Bucket("landing", expires=True,
+           description="Raw files as they arrive (ingest drop zone); objects expire after "
+                       "`landingExpirationDays`."),
+    Bucket("warehouse", versioned=True,
+           description="Table data, versioned. Zones: `bronze/` (cleaned copies of landing data) and "
+                       "`gold/` (curated, query-ready tables) are Iceberg namespaces of the same name; "
+                       "`hive/` holds legacy Hive tables."),
+    Bucket("mlflow", description="MLflow run artifacts and registered models."),
+)
+
+_WAREHOUSE = Grant("warehouse")
+_LANDING_READ = Grant("landing", write=False)
+
+_TABLE = (
+    Service("minio", Plane.STORAGE, image="minio/minio:RELEASE.2025-09-07T16-13-09Z", memory="1g",
+            ports={"api": Port(9000, 9000), "console": Port(9001, 9001)}),
+    Service("postgres", Plane.STORAGE, image="postgres:17.6", memory="1g",
+            ports={"postgres": Port(5432, 5432)}),
+    Service("iceberg-rest", Plane.STORAGE, grants=(_WAREHOUSE,), database="iceberg"),
+    Service("hive-metastore", Plane.STORAGE, grants=(Grant("warehouse", "hive/"),), database="metastore"),
+    Service("trino", Plane.COMPUTE, grants=(_WAREHOUSE, _LANDING_READ)),
+    Service("spark", Plane.COMPUTE, grants=(_WAREHOUSE, _LANDING_READ)),
+    Service("mlflow", Plane.STORAGE, grants=(Grant("mlflow"),), database="mlflow"),
+    Service("airflow", Plane.COMPUTE, grants=(Grant("landing"), Grant("warehouse", write=False)), database="airflow"),
+    Service("superset", Plane.STORAGE, database="superset"),
+)
+
+SERVICES: Mapping[str, Service] = MappingProxyType({s.name: s for s in _TABLE})

@@ -1,0 +1,48 @@
+"""The storage plane (the NAS): MinIO and PostgreSQL on their hosts, with retained data volumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import pulumi
+
+from components.config import LakehouseConfig
+from components.endpoints import container_name, resolve
+from components.hosts import DockerHost
+from components.minio import Minio, MinioArgs
+from components.postgres import Postgres, PostgresArgs
+
+
+@dataclass(frozen=True)
+class StoragePlaneArgs:
+    config: LakehouseConfig
+    hosts: Mapping[str, DockerHost]
+
+
+class StoragePlane(pulumi.ComponentResource):
+    def __init__(self, name: str, args: StoragePlaneArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("lakehouse:storage:StoragePlane", name, None, opts)
+        config = args.config
+        retain = not config.purge_on_destroy
+        placed = config.services
+        self.minio = Minio(f"{name}-minio", MinioArgs(
+            service=placed["minio"],
+            host=args.hosts[placed["minio"].host],
+            container_name=container_name(config, "minio"),
+            volume_name=f"{config.prefix}-minio-data",
+            region=config.region,
+            retain_data=retain,
+        ), pulumi.ResourceOptions(parent=self))
+        self.postgres = Postgres(f"{name}-postgres", PostgresArgs(
+            service=placed["postgres"],
+            host=args.hosts[placed["postgres"].host],
+            container_name=container_name(config, "postgres"),
+            volume_name=f"{config.prefix}-postgres-data",
+            retain_data=retain,
+        ), pulumi.ResourceOptions(parent=self))
+        self.minio_api_url = resolve(config, "minio", "api", None).url()
+        self.minio_console_url = resolve(config, "minio", "console", None).url()
+        self.postgres_address = resolve(config, "postgres", "postgres", None).hostport
+        self.register_outputs({"minioApiUrl": self.minio_api_url, "minioConsoleUrl": self.minio_console_url,
+                               "postgresAddress": self.postgres_address})
