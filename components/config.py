@@ -267,6 +267,7 @@ def _parse_services(p: _Parser, hosts: Mapping[str, HostConfig], storage_host: A
         p.problem(f"services.{name}", overrides[name],
                   f"a known service name: {', '.join(sorted(SERVICES))}")
     services = {}
+    published: list[tuple[str, str, str, int]] = []
     for spec in SERVICES.values():
         if spec.image is None:
             continue
@@ -287,22 +288,24 @@ def _parse_services(p: _Parser, hosts: Mapping[str, HostConfig], storage_host: A
         ports = {port_name: p.check(f"{key}.ports.{port_name}", raw_ports.get(port_name, port.published),
                                     is_port, "a port number 1-65535")
                  for port_name, port in spec.ports.items()}
+        published += [(spec.name, host, port_name, port) for port_name, port in ports.items()
+                      if _MISSING not in (host, port)]
         if _MISSING in (host, image, memory) or _MISSING in ports.values():
             continue
         services[spec.name] = ServiceConfig(name=spec.name, host=host, image=image,
                                             memory_mb=parse_memory_mb(memory), ports=MappingProxyType(ports))
-    _check_port_clashes(p, services)
+    _check_port_clashes(p, published)
     return services
 
 
-def _check_port_clashes(p: _Parser, services: Mapping[str, ServiceConfig]) -> None:
+def _check_port_clashes(p: _Parser, published: list[tuple[str, str, str, int]]) -> None:
+    """Two (service, host, port name, port) placements may not share a host port."""
     taken: dict[tuple[str, int], str] = {}
-    for service in services.values():
-        for port_name, port in service.ports.items():
-            owner = taken.setdefault((service.host, port), f"{service.name}.{port_name}")
-            if owner != f"{service.name}.{port_name}":
-                p.problem(f"services.{service.name}.ports.{port_name}", port,
-                          f"a port not already published on host `{service.host}` by {owner}")
+    for service, host, port_name, port in published:
+        owner = taken.setdefault((host, port), f"{service}.{port_name}")
+        if owner != f"{service}.{port_name}":
+            p.problem(f"services.{service}.ports.{port_name}", port,
+                      f"a port not already published on host `{host}` by {owner}")
 
 
 def parse(raw: Mapping[str, Any]) -> LakehouseConfig:

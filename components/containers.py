@@ -53,12 +53,12 @@ class ContainerArgs:
 
 
 def service_container(name: str, args: ContainerArgs, parent: pulumi.Resource) -> docker.Container:
-    """Pull the pinned image and run the service container on its host; returns the container."""
+    """Pull the pinned image (`<name>-image`) and run the container (`<name>-container`) on its host."""
     on_host = pulumi.ResourceOptions(parent=parent, provider=args.host.provider)
     image = docker.RemoteImage(f"{name}-image", name=args.service.image, keep_locally=True, opts=on_host)
     container_ports = SERVICES[args.service.name].ports
     return docker.Container(
-        name,
+        f"{name}-container",
         name=args.container_name,
         image=image.image_id,
         envs=args.envs,

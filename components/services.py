@@ -76,9 +76,9 @@ _WAREHOUSE = Grant("warehouse")
 _LANDING_READ = Grant("landing", write=False)
 
 _TABLE = (
-    Service("minio", Plane.STORAGE, image="minio/minio:RELEASE.2025-09-07T16-13-09Z", memory="1g",
+    Service("minio", Plane.STORAGE, image="quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z", memory="1g",
             ports={"api": Port(9000, 9000), "console": Port(9001, 9001)}),
-    Service("postgres", Plane.STORAGE, image="postgres:17.6", memory="1g",
+    Service("postgres", Plane.STORAGE, image="postgres:17.6-bookworm", memory="1g",
             ports={"postgres": Port(5432, 5432)}),
     Service("iceberg-rest", Plane.STORAGE, grants=(_WAREHOUSE,), database="iceberg"),
     Service("hive-metastore", Plane.STORAGE, grants=(Grant("warehouse", "hive/"),), database="metastore"),
