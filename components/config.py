@@ -351,3 +351,10 @@ def load() -> LakehouseConfig:
         if namespace == NAMESPACE:
             raw[name] = _decode(runtime_config.get_config(key))
     return parse(raw)
+
+
+def reference_markdown() -> str:
+    """The README's configuration reference table, rendered from KEYS."""
+    rows = ["| key | expected | default | meaning |", "| --- | --- | --- | --- |"]
+    rows += [f"| `{NAMESPACE}:{k.path}` | {k.expected} | {k.default or '-'} | {k.description} |" for k in KEYS]
+    return "\n".join(rows) + "\n"
