@@ -2,6 +2,9 @@
 
 import pulumi
 
+from components.artifacts import artifact_stores
+from components.catalogs import Catalogs, CatalogsArgs
+from components.compute import ComputePlane, ComputePlaneArgs
 from components.config import load
 from components.data import DataLayer, DataLayerArgs
 from components.hosts import DockerHost, DockerHostArgs
@@ -11,10 +14,14 @@ config = load()
 
 hosts = {
     name: DockerHost(name, DockerHostArgs(host=config.hosts[name], network_name=config.prefix))
-    for name in sorted({service.host for service in config.services.values()})
+    for name in sorted({i.host for service in config.services.values() for i in service.instances})
 }
+artifacts = artifact_stores(config, hosts)
 storage = StoragePlane("storage", StoragePlaneArgs(config=config, hosts=hosts))
 data = DataLayer("data", DataLayerArgs(config=config, minio=storage.minio, postgres=storage.postgres))
+catalogs = Catalogs("catalogs", CatalogsArgs(config=config, hosts=hosts, artifacts=artifacts, data=data))
+compute = ComputePlane("compute", ComputePlaneArgs(config=config, hosts=hosts, artifacts=artifacts, data=data,
+                                                   catalogs=catalogs))
 
 pulumi.export("minioApiUrl", storage.minio_api_url)
 pulumi.export("minioConsoleUrl", storage.minio_console_url)
@@ -24,3 +31,10 @@ pulumi.export("postgresAddress", storage.postgres_address)
 pulumi.export("postgresSuperuserPassword", storage.postgres.password)
 pulumi.export("buckets", sorted(data.buckets))
 pulumi.export("services", data.connection_details())
+pulumi.export("icebergRestUri", catalogs.iceberg_rest_uri)
+pulumi.export("metastoreUri", catalogs.metastore_uri)
+pulumi.export("trinoUrl", compute.trino.url)
+pulumi.export("sparkMasterUrl", compute.spark.master_url)
+pulumi.export("sparkMasterUiUrl", compute.spark.master_ui_url)
+pulumi.export("jupyterUrl", compute.spark.jupyter_url)
+pulumi.export("jupyterToken", compute.spark.jupyter_token)

@@ -16,9 +16,9 @@ import json
 import re
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional, Sequence
 
-from components.services import SERVICES
+from components.services import SERVICES, Plane, Service
 
 NAMESPACE = "lakehouse"
 
@@ -54,14 +54,21 @@ KEYS: tuple[Key, ...] = (
     Key("hosts.<name>.ssh.port", "port 1-65535", "22", "SSH port."),
     Key("hosts.<name>.ssh.options", "list of `Option=value`", "[]",
         "ssh `-o` options, e.g. `StrictHostKeyChecking=accept-new`."),
+    Key("computeHosts", "list of host names", "[storageHost]",
+        "Hosts of the compute plane: singletons run on the first, workers are spread over all."),
     Key("services", "map of services", "{}", "Per-service overrides; names from the service table."),
     Key("services.<name>.host", "host name", "plane default",
-        "Host the service runs on (storage services default to `storageHost`)."),
+        "Host of a single-instance service (storage: `storageHost`, compute: the first compute host)."),
+    Key("services.<name>.hosts", "list of host names", "computeHosts",
+        "Hosts a scaled service (workers) is spread over, round-robin."),
+    Key("services.<name>.replicas", "integer >= 0", "service default",
+        "Number of instances of a scaled service (Trino and Spark workers)."),
     Key("services.<name>.image", "image reference", "pinned in the service table",
         "Container image, to move a pin without a code change."),
     Key("services.<name>.memory", "size like `512m` or `2g`", "service default", "Container memory limit."),
     Key("services.<name>.ports.<port>", "port 1-65535", "service default",
-        "Published host port of a named container port."),
+        "Published host port of a named container port (compute services use host networking: the port "
+        "they listen on; the n-th worker on a host adds n-1)."),
 )
 
 _MEMORY = re.compile(r"^(\d+(?:\.\d+)?)([mMgG])$")
@@ -98,14 +105,31 @@ class HostConfig:
 
 
 @dataclass(frozen=True)
-class ServiceConfig:
-    """A deployed service: where it runs, which image, how much memory, published ports."""
+class Instance:
+    """One container of a service: its name, its host and its host ports by port name."""
 
+    service: str
     name: str
     host: str
+    ports: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """A deployed service: which image, how much memory, and its instances (hosts and ports)."""
+
+    name: str
     image: str
     memory_mb: int
-    ports: Mapping[str, int]
+    instances: tuple[Instance, ...]
+
+    @property
+    def host(self) -> str:
+        return self.instances[0].host
+
+    @property
+    def ports(self) -> Mapping[str, int]:
+        return self.instances[0].ports
 
 
 @dataclass(frozen=True)
@@ -115,6 +139,7 @@ class LakehouseConfig:
     purge_on_destroy: bool
     landing_expiration_days: int
     storage_host: str
+    compute_hosts: tuple[str, ...]
     hosts: Mapping[str, HostConfig]
     services: Mapping[str, ServiceConfig]
 
@@ -261,20 +286,63 @@ def _parse_hosts(p: _Parser) -> dict[str, HostConfig]:
     return hosts
 
 
-def _parse_services(p: _Parser, hosts: Mapping[str, HostConfig], storage_host: Any) -> dict[str, ServiceConfig]:
+def _host_names(p: _Parser, key: str, value: Any, hosts: Mapping[str, HostConfig]) -> Any:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        p.problem(key, value, "a non-empty list of host names")
+        return _MISSING
+    unknown = [v for v in value if v not in hosts]
+    if unknown or len(set(value)) != len(value):
+        p.problem(key, value, f"distinct configured hosts: {', '.join(sorted(hosts)) or '(none)'}")
+        return _MISSING
+    return tuple(value)
+
+
+def _instances(spec: Service, hosts: Sequence[str], replicas: int, base: Mapping[str, int]) -> tuple[Instance, ...]:
+    """Singletons: one instance named like the service. Scaled: `<name>-<n>` round-robin over
+    `hosts`, the k-th instance on a host publishing each base port + k."""
+    if spec.replicas is None:
+        return (Instance(spec.name, spec.name, hosts[0], MappingProxyType(dict(base))),)
+    on_host: dict[str, int] = {}
+    instances = []
+    for index in range(replicas):
+        host = hosts[index % len(hosts)]
+        offset = on_host.get(host, 0)
+        on_host[host] = offset + 1
+        ports = {name: port + offset for name, port in base.items()}
+        instances.append(Instance(spec.name, f"{spec.name}-{index + 1}", host, MappingProxyType(ports)))
+    return tuple(instances)
+
+
+def _parse_services(p: _Parser, hosts: Mapping[str, HostConfig], storage_host: Any,
+                    compute_hosts: Any) -> dict[str, ServiceConfig]:
     overrides = p.mapping("services", p.top("services", {}))
     for name in sorted(set(overrides) - set(SERVICES)):
         p.problem(f"services.{name}", overrides[name],
                   f"a known service name: {', '.join(sorted(SERVICES))}")
     services = {}
-    published: list[tuple[str, str, str, int]] = []
+    placed: list[tuple[str, Instance]] = []
     for spec in SERVICES.values():
         if spec.image is None:
             continue
         key = f"services.{spec.name}"
         fields = p.mapping(key, overrides.get(spec.name), "services.<name>")
-        host = p.check(f"{key}.host", fields.get("host", storage_host), lambda v: v in hosts,
-                       f"one of the configured hosts: {', '.join(sorted(hosts)) or '(none)'}")
+        plane_hosts = (storage_host,) if spec.plane is Plane.STORAGE else compute_hosts
+        if spec.replicas is None:
+            for field in ("hosts", "replicas"):
+                if field in fields:
+                    p.problem(f"{key}.{field}", fields[field], f"no `{field}`: {spec.name} runs once (use `host`)")
+            host = p.check(f"{key}.host", fields.get("host", _first(plane_hosts)), lambda v: v in hosts,
+                           f"one of the configured hosts: {', '.join(sorted(hosts)) or '(none)'}")
+            placement = _MISSING if host is _MISSING else (host,)
+            replicas = 1
+        else:
+            if "host" in fields:
+                p.problem(f"{key}.host", fields["host"], f"`hosts`, a list: {spec.name} is spread over hosts")
+            placement = (_host_names(p, f"{key}.hosts", fields["hosts"], hosts) if "hosts" in fields
+                         else plane_hosts)
+            replicas = p.check(f"{key}.replicas", fields.get("replicas", spec.replicas),
+                               lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 100,
+                               "a whole number of instances from 0 to 100")
         image = p.check(f"{key}.image", fields.get("image", spec.image),
                         lambda v: isinstance(v, str) and bool(_IMAGE.match(v)),
                         "an image reference with a concrete tag, like minio/minio:RELEASE.2025-01-01T00-00-00Z")
@@ -288,24 +356,30 @@ def _parse_services(p: _Parser, hosts: Mapping[str, HostConfig], storage_host: A
         ports = {port_name: p.check(f"{key}.ports.{port_name}", raw_ports.get(port_name, port.published),
                                     is_port, "a port number 1-65535")
                  for port_name, port in spec.ports.items()}
-        published += [(spec.name, host, port_name, port) for port_name, port in ports.items()
-                      if _MISSING not in (host, port)]
-        if _MISSING in (host, image, memory) or _MISSING in ports.values():
+        if _MISSING in (placement, replicas) or _MISSING in placement or _MISSING in ports.values():
             continue
-        services[spec.name] = ServiceConfig(name=spec.name, host=host, image=image,
-                                            memory_mb=parse_memory_mb(memory), ports=MappingProxyType(ports))
-    _check_port_clashes(p, published)
+        instances = _instances(spec, placement, replicas, ports)
+        placed += [(spec.name, instance) for instance in instances]
+        if _MISSING not in (image, memory):
+            services[spec.name] = ServiceConfig(name=spec.name, image=image, memory_mb=parse_memory_mb(memory),
+                                                instances=instances)
+    _check_port_clashes(p, placed)
     return services
 
 
-def _check_port_clashes(p: _Parser, published: list[tuple[str, str, str, int]]) -> None:
-    """Two (service, host, port name, port) placements may not share a host port."""
+def _first(hosts: Any) -> Any:
+    return _MISSING if hosts is _MISSING or _MISSING in hosts else hosts[0]
+
+
+def _check_port_clashes(p: _Parser, placed: list[tuple[str, Instance]]) -> None:
+    """No two instances may publish the same port on one host."""
     taken: dict[tuple[str, int], str] = {}
-    for service, host, port_name, port in published:
-        owner = taken.setdefault((host, port), f"{service}.{port_name}")
-        if owner != f"{service}.{port_name}":
-            p.problem(f"services.{service}.ports.{port_name}", port,
-                      f"a port not already published on host `{host}` by {owner}")
+    for service, instance in placed:
+        for port_name, port in instance.ports.items():
+            owner = taken.setdefault((instance.host, port), f"{instance.name}.{port_name}")
+            if owner != f"{instance.name}.{port_name}":
+                p.problem(f"services.{service}.ports.{port_name}", port,
+                          f"a port not already published on host `{instance.host}` by {owner}")
 
 
 def parse(raw: Mapping[str, Any]) -> LakehouseConfig:
@@ -323,11 +397,13 @@ def parse(raw: Mapping[str, Any]) -> LakehouseConfig:
     hosts = _parse_hosts(p)
     storage_host = p.check("storageHost", p.top("storageHost"), lambda v: v in hosts,
                            f"one of the configured hosts: {', '.join(sorted(hosts)) or '(none)'}")
-    services = _parse_services(p, hosts, storage_host)
+    compute_hosts = (_host_names(p, "computeHosts", p.raw["computeHosts"], hosts) if "computeHosts" in p.raw
+                     else (storage_host,))
+    services = _parse_services(p, hosts, storage_host, compute_hosts)
     if p.problems:
         raise ConfigError(p.problems)
     return LakehouseConfig(prefix=prefix, region=region, purge_on_destroy=purge, landing_expiration_days=expiration,
-                           storage_host=storage_host, hosts=MappingProxyType(hosts),
+                           storage_host=storage_host, compute_hosts=compute_hosts, hosts=MappingProxyType(hosts),
                            services=MappingProxyType(services))
 
 

@@ -8,13 +8,13 @@ ports are fixed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Sequence
 
 import pulumi
 import pulumi_docker as docker
 
-from components.config import ServiceConfig
+from components.config import Instance, ServiceConfig
 from components.hosts import DockerHost
 from components.services import SERVICES
 
@@ -38,42 +38,65 @@ class Healthcheck:
 class VolumeMount:
     volume: pulumi.Input[str]
     path: str
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A rendered file placed in the container before it starts."""
+
+    path: str
+    content: pulumi.Input[str]
 
 
 @dataclass(frozen=True)
 class ContainerArgs:
     service: ServiceConfig
+    instance: Instance
     container_name: str
     host: DockerHost
     healthcheck: Healthcheck
-    envs: pulumi.Input[Sequence[pulumi.Input[str]]]
+    envs: pulumi.Input[Sequence[pulumi.Input[str]]] = ()
     command: Sequence[str] = ()
-    volumes: Sequence[VolumeMount] = field(default_factory=tuple)
+    volumes: Sequence[VolumeMount] = ()
+    uploads: Sequence[Upload] = ()
+    depends_on: Sequence[pulumi.Resource] = ()
     wait_timeout: int = 180
 
 
 def service_container(name: str, args: ContainerArgs, parent: pulumi.Resource) -> docker.Container:
-    """Pull the pinned image (`<name>-image`) and run the container (`<name>-container`) on its host."""
+    """Run the container (`<name>-container`) on its host from the host's pull of the pinned image.
+
+    Storage services join the host's bridge network and publish their ports; compute services
+    use host networking and listen on their host ports directly."""
     on_host = pulumi.ResourceOptions(parent=parent, provider=args.host.provider)
-    image = docker.RemoteImage(f"{name}-image", name=args.service.image, keep_locally=True, opts=on_host)
-    container_ports = SERVICES[args.service.name].ports
+    spec = SERVICES[args.service.name]
+    if spec.host_network:
+        network: dict = {"network_mode": "host"}
+    else:
+        network = {
+            "ports": [docker.ContainerPortArgs(internal=spec.ports[port].container, external=published)
+                      for port, published in args.instance.ports.items()],
+            "networks_advanced": [docker.ContainerNetworksAdvancedArgs(name=args.host.network.name,
+                                                                       aliases=[args.instance.name])],
+        }
     return docker.Container(
         f"{name}-container",
         name=args.container_name,
-        image=image.image_id,
+        image=args.host.image(args.service.image).image_id,
         envs=args.envs,
         command=list(args.command) or None,
-        ports=[docker.ContainerPortArgs(internal=container_ports[port].container, external=published)
-               for port, published in args.service.ports.items()],
-        networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.host.network.name,
-                                                                aliases=[args.service.name])],
-        volumes=[docker.ContainerVolumeArgs(volume_name=v.volume, container_path=v.path) for v in args.volumes],
+        **network,
+        volumes=[docker.ContainerVolumeArgs(volume_name=v.volume, container_path=v.path, read_only=v.read_only)
+                 for v in args.volumes],
+        uploads=[docker.ContainerUploadArgs(file=u.path, content=u.content) for u in args.uploads],
         healthcheck=args.healthcheck.args(),
         restart="unless-stopped",
         memory=args.service.memory_mb,
         wait=True,
         wait_timeout=args.wait_timeout,
-        opts=pulumi.ResourceOptions.merge(on_host, pulumi.ResourceOptions(delete_before_replace=True)),
+        opts=pulumi.ResourceOptions.merge(on_host, pulumi.ResourceOptions(delete_before_replace=True,
+                                                                          depends_on=list(args.depends_on))),
     )
 
 

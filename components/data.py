@@ -80,8 +80,8 @@ class DataLayer(pulumi.ComponentResource):
         super().__init__("lakehouse:data:DataLayer", name, None, opts)
         self._config = args.config
         self._retain = not args.config.purge_on_destroy
-        minio_endpoint = resolve(args.config, "minio", "api", None)
-        postgres_endpoint = resolve(args.config, "postgres", "postgres", None)
+        minio_endpoint = resolve(args.config, "minio", "api")
+        postgres_endpoint = resolve(args.config, "postgres", "postgres")
         self.minio_provider = minio.Provider(
             f"{name}-minio",
             minio_server=minio_endpoint.hostport,
@@ -154,8 +154,8 @@ class DataLayer(pulumi.ComponentResource):
 
     def connection_details(self) -> pulumi.Output[dict[str, Any]]:
         """Per-service connection details as seen from the Pulumi machine, as one secret."""
-        minio_url = resolve(self._config, "minio", "api", None).url()
-        postgres = resolve(self._config, "postgres", "postgres", None)
+        minio_url = resolve(self._config, "minio", "api").url()
+        postgres = resolve(self._config, "postgres", "postgres")
         details: dict[str, Any] = {}
         for service, access in self.access.items():
             entry: dict[str, Any] = {}

@@ -1,7 +1,9 @@
 """Where a service is reached from where: the one endpoint resolver of the stack.
 
-Same host: the container name on the host's shared network and the container port.
-Another host, or the machine running Pulumi: the host's address and the published port.
+A storage-plane service (on its host's bridge network) is reached by its container name and
+container port from a bridged container on the same host. Everything else, and anything
+reached from another host or from the machine running Pulumi, uses the host's address and
+the published port. Compute services use host networking, so their port is the host port.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from components.config import LakehouseConfig
+from components.config import Instance, LakehouseConfig
 from components.services import SERVICES
 
 
@@ -26,13 +28,17 @@ class Endpoint:
         return f"{scheme}://{self.hostport}"
 
 
-def container_name(config: LakehouseConfig, service: str) -> str:
-    return f"{config.prefix}-{service}"
+def container_name(config: LakehouseConfig, instance: str) -> str:
+    return f"{config.prefix}-{instance}"
 
 
-def resolve(config: LakehouseConfig, service: str, port: str, from_host: Optional[str]) -> Endpoint:
-    """Endpoint of `service`'s named `port` as seen from `from_host` (None: the Pulumi machine)."""
-    placed = config.services[service]
-    if from_host == placed.host:
-        return Endpoint(container_name(config, service), SERVICES[service].ports[port].container)
-    return Endpoint(config.hosts[placed.host].address, placed.ports[port])
+def resolve(config: LakehouseConfig, service: str, port: str, client: Optional[Instance] = None,
+            index: int = 0) -> Endpoint:
+    """Endpoint of instance `index` of `service`'s named `port` as seen by `client`
+    (an instance of another service; None: the machine running Pulumi)."""
+    target = config.services[service].instances[index]
+    spec = SERVICES[service]
+    if (client is not None and client.host == target.host
+            and not spec.host_network and not SERVICES[client.service].host_network):
+        return Endpoint(container_name(config, target.name), spec.ports[port].container)
+    return Endpoint(config.hosts[target.host].address, target.ports[port])

@@ -1,7 +1,8 @@
-"""Docker hosts: one explicit docker provider and one shared bridge network per host."""
+"""Docker hosts: one explicit docker provider, one shared bridge network and one pull per image per host."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -42,4 +43,15 @@ class DockerHost(pulumi.ComponentResource):
             driver="bridge",
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider, delete_before_replace=True),
         )
+        self._name = name
+        self._images: dict[str, docker.RemoteImage] = {}
         self.register_outputs({"dockerUrl": args.host.docker_url, "network": self.network.name})
+
+    def image(self, reference: str) -> docker.RemoteImage:
+        """The pinned image, pulled once on this host however many containers run it."""
+        if reference not in self._images:
+            slug = re.sub(r"[^a-z0-9]+", "-", reference.rsplit("/", 1)[-1].lower()).strip("-")
+            self._images[reference] = docker.RemoteImage(
+                f"{self._name}-image-{slug}", name=reference, keep_locally=True,
+                opts=pulumi.ResourceOptions(parent=self, provider=self.provider))
+        return self._images[reference]

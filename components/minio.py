@@ -46,6 +46,7 @@ class Minio(pulumi.ComponentResource):
         volume = data_volume(f"{name}-data", args.volume_name, args.host, args.retain_data, self)
         self.container = service_container(name, ContainerArgs(
             service=args.service,
+            instance=args.service.instances[0],
             container_name=args.container_name,
             host=args.host,
             healthcheck=HEALTHCHECK,

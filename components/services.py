@@ -46,6 +46,14 @@ class Service:
     ports: Mapping[str, Port] = field(default_factory=dict)
     grants: tuple[Grant, ...] = ()
     database: Optional[str] = None
+    replicas: Optional[int] = None  # None: runs once; a number: default instance count of a scaled service
+    artifacts: tuple[str, ...] = ()  # names in components.artifacts.ARTIFACTS, present at run time
+
+    @property
+    def host_network(self) -> bool:
+        """Compute services use the host's network: their nodes advertise the host's address to peers
+        on other hosts (Trino workers, Spark executors and driver), which a bridge network hides."""
+        return self.plane is Plane.COMPUTE
 
     @property
     def ident(self) -> str:
@@ -75,15 +83,35 @@ BUCKETS: tuple[Bucket, ...] = (
 _WAREHOUSE = Grant("warehouse")
 _LANDING_READ = Grant("landing", write=False)
 
+_TRINO_IMAGE = "trinodb/trino:476"
+# One image for the Spark master, the workers and JupyterLab (the driver): Spark, PySpark and
+# Python are the same on both sides by construction.
+_SPARK_IMAGE = "quay.io/jupyter/pyspark-notebook:spark-3.5.3"
+_SPARK_JARS = ("iceberg-spark-runtime", "iceberg-aws-bundle", "hadoop-aws", "aws-java-sdk-bundle")
+
 _TABLE = (
     Service("minio", Plane.STORAGE, image="quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z", memory="1g",
             ports={"api": Port(9000, 9000), "console": Port(9001, 9001)}),
     Service("postgres", Plane.STORAGE, image="postgres:17.6-bookworm", memory="1g",
             ports={"postgres": Port(5432, 5432)}),
-    Service("iceberg-rest", Plane.STORAGE, grants=(_WAREHOUSE,), database="iceberg"),
-    Service("hive-metastore", Plane.STORAGE, grants=(Grant("warehouse", "hive/"),), database="metastore"),
-    Service("trino", Plane.COMPUTE, grants=(_WAREHOUSE, _LANDING_READ)),
-    Service("spark", Plane.COMPUTE, grants=(_WAREHOUSE, _LANDING_READ)),
+    Service("iceberg-rest", Plane.STORAGE, image="apache/iceberg-rest-fixture:1.10.1", memory="1g",
+            ports={"http": Port(8181, 8181)}, grants=(_WAREHOUSE,), database="iceberg",
+            artifacts=("postgresql-jdbc",)),
+    Service("hive-metastore", Plane.STORAGE, image="apache/hive:4.0.1", memory="1g",
+            ports={"thrift": Port(9083, 9083)}, grants=(Grant("warehouse", "hive/"),), database="metastore",
+            artifacts=("postgresql-jdbc",)),
+    Service("trino", Plane.COMPUTE, image=_TRINO_IMAGE, memory="4g", ports={"http": Port(8080, 8080)},
+            grants=(_WAREHOUSE, _LANDING_READ)),
+    Service("trino-worker", Plane.COMPUTE, image=_TRINO_IMAGE, memory="4g", ports={"http": Port(8090, 8090)},
+            replicas=1),
+    Service("spark", Plane.COMPUTE, image=_SPARK_IMAGE, memory="1g",
+            ports={"master": Port(7077, 7077), "ui": Port(8081, 8081)}, grants=(_WAREHOUSE, _LANDING_READ),
+            artifacts=_SPARK_JARS),
+    Service("spark-worker", Plane.COMPUTE, image=_SPARK_IMAGE, memory="2g",
+            ports={"worker": Port(7100, 7100), "ui": Port(8100, 8100)}, replicas=1, artifacts=_SPARK_JARS),
+    Service("jupyter", Plane.COMPUTE, image=_SPARK_IMAGE, memory="2g",
+            ports={"lab": Port(8888, 8888), "driver": Port(7200, 7200), "blockmanager": Port(7201, 7201)},
+            artifacts=_SPARK_JARS),
     Service("mlflow", Plane.STORAGE, grants=(Grant("mlflow"),), database="mlflow"),
     Service("airflow", Plane.COMPUTE, grants=(Grant("landing"), Grant("warehouse", write=False)), database="airflow"),
     Service("superset", Plane.STORAGE, database="superset"),

@@ -41,8 +41,8 @@ class StoragePlane(pulumi.ComponentResource):
             volume_name=f"{config.prefix}-postgres-data",
             retain_data=retain,
         ), pulumi.ResourceOptions(parent=self))
-        self.minio_api_url = resolve(config, "minio", "api", None).url()
-        self.minio_console_url = resolve(config, "minio", "console", None).url()
-        self.postgres_address = resolve(config, "postgres", "postgres", None).hostport
+        self.minio_api_url = resolve(config, "minio", "api").url()
+        self.minio_console_url = resolve(config, "minio", "console").url()
+        self.postgres_address = resolve(config, "postgres", "postgres").hostport
         self.register_outputs({"minioApiUrl": self.minio_api_url, "minioConsoleUrl": self.minio_console_url,
                                "postgresAddress": self.postgres_address})

@@ -102,6 +102,8 @@ class LakehouseMocks(pulumi.runtime.Mocks):
             outputs["result"] = f"{GENERATED_PREFIX}{digest[:24]}"
         elif args.typ == "docker:index/remoteImage:RemoteImage":
             outputs["imageId"] = f"sha256:{digest}"
+        elif args.typ == "docker:index/container:Container" and args.inputs.get("attach"):
+            outputs["exitCode"] = 0  # a one-shot container that ran to completion
         return f"{args.name}-id", outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, Optional[list[tuple[str, str]]]]:

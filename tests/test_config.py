@@ -62,7 +62,7 @@ def test_a_local_docker_host_needs_no_ssh():
      "lakehouse:services.minio.ports.s3 = 9100: expected a port of minio: api, console"),
     (minimal(services={"minlo": {"memory": "1g"}}),
      "lakehouse:services.minlo = {'memory': '1g'}: expected a known service name: airflow, hive-metastore, "
-     "iceberg-rest, minio, mlflow, postgres, spark, superset, trino"),
+     "iceberg-rest, jupyter, minio, mlflow, postgres, spark, spark-worker, superset, trino, trino-worker"),
     (minimal(services={"minio": {"memory": "2 GB"}}),
      "lakehouse:services.minio.memory = '2 GB': expected a memory size of at least 64m, like `512m` or `2g`"),
     (minimal(services={"minio": {"image": "minio/minio"}}),
@@ -77,7 +77,7 @@ def test_a_local_docker_host_needs_no_ssh():
     (minimal(landingExpirationDays=0), "lakehouse:landingExpirationDays = 0: expected a whole number of days >= 1"),
     (minimal(prefix="Lake House"),
      "lakehouse:prefix = 'Lake House': expected a docker name of lower-case letters, digits, _ . -"),
-    (minimal(storagehost="nas"), "lakehouse:storagehost = 'nas': expected a known key: hosts, landingExpirationDays, "
+    (minimal(storagehost="nas"), "lakehouse:storagehost = 'nas': expected a known key: computeHosts, hosts, landingExpirationDays, "
                                  "prefix, purgeOnDestroy, region, services, storageHost"),
     (minimal(hosts={"nas": {**NAS, "adress": "x"}}),
      "lakehouse:hosts.nas.adress = 'x': expected one of the known fields: address, dockerHost, ssh"),

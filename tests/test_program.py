@@ -59,9 +59,18 @@ def test_containers_are_pinned_healthy_limited_and_restarted(stack_run: StackRun
         assert len(image_urns) == 1 and image_urns[0] in images, "image must be a RemoteImage's image_id"
         image = images[image_urns[0]]
         assert inputs["image"] == image.outputs["imageId"]
-        assert re.search(r":[^:]+$", image.inputs["name"]) and not image.inputs["name"].endswith(":latest")
+        assert re.search(r":[^:/]+$", image.inputs["name"]) and not image.inputs["name"].endswith(":latest")
+        assert image.provider == container.provider, "the image is pulled on the container's host"
+        assert inputs["memory"] > 0
+        assert container.delete_before_replace, "fixed names and host ports need delete_before_replace"
+        if inputs.get("attach"):
+            assert inputs["mustRun"] is False and inputs["restart"] == "no", "one-shot jobs run to completion"
+            continue
         assert inputs["healthcheck"]["tests"][0] == "CMD" and len(inputs["healthcheck"]["tests"]) > 1
         assert inputs["restart"] == "unless-stopped"
-        assert inputs["memory"] > 0
         assert inputs["wait"] is True and 0 < inputs["waitTimeout"] <= 600
-        assert container.delete_before_replace, "fixed names and host ports need delete_before_replace"
+
+
+def test_each_image_is_pulled_once_per_host(stack_run: StackRun):
+    pulls = [(r.provider, r.inputs["name"]) for r in stack_run.of_type("docker:index/remoteImage:RemoteImage")]
+    assert len(pulls) == len(set(pulls))

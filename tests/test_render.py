@@ -62,11 +62,24 @@ def test_bucket_policy_for_a_prefix_and_a_read_only_bucket():
 def test_endpoints_resolve_by_container_name_on_the_same_host_and_by_address_elsewhere():
     config = parse({
         "storageHost": "nas",
+        "computeHosts": ["vm1"],
         "hosts": {"nas": {"address": "192.168.10.20", "ssh": {"user": "me"}},
                   "vm1": {"address": "192.168.10.31", "ssh": {"user": "me"}}},
         "services": {"minio": {"ports": {"api": 19000}}},
     })
-    assert resolve(config, "minio", "api", "nas") == Endpoint("lakehouse-minio", 9000)
-    assert resolve(config, "minio", "api", "vm1") == Endpoint("192.168.10.20", 19000)
-    assert resolve(config, "minio", "api", None).url() == "http://192.168.10.20:19000"
-    assert resolve(config, "postgres", "postgres", "vm1").hostport == "192.168.10.20:5432"
+    rest = config.services["iceberg-rest"].instances[0]
+    trino = config.services["trino"].instances[0]
+    assert resolve(config, "minio", "api", rest) == Endpoint("lakehouse-minio", 9000)
+    assert resolve(config, "minio", "api", trino) == Endpoint("192.168.10.20", 19000)
+    assert resolve(config, "minio", "api").url() == "http://192.168.10.20:19000"
+    assert resolve(config, "postgres", "postgres", trino).hostport == "192.168.10.20:5432"
+    assert resolve(config, "trino", "http", trino) == Endpoint("192.168.10.31", 8080)
+
+
+def test_host_network_services_are_reached_by_address_even_on_the_same_host():
+    config = parse({"storageHost": "box", "hosts": {"box": {"address": "10.0.0.5", "dockerHost": "unix:///d.sock"}}})
+    spark = config.services["spark"].instances[0]
+    rest = config.services["iceberg-rest"].instances[0]
+    assert resolve(config, "iceberg-rest", "http", spark) == Endpoint("10.0.0.5", 8181)
+    assert resolve(config, "minio", "api", rest) == Endpoint("lakehouse-minio", 9000)
+    assert resolve(config, "spark", "master", config.services["jupyter"].instances[0]) == Endpoint("10.0.0.5", 7077)

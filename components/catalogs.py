@@ -1,0 +1,55 @@
+"""The catalogs (Glue Data Catalog): Iceberg REST and Hive Metastore, each with its own database and S3 user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import pulumi
+
+from components.artifacts import ArtifactStore
+from components.catalog_args import CatalogArgs
+from components.config import LakehouseConfig
+from components.data import DataLayer
+from components.endpoints import container_name, resolve
+from components.hive_metastore import HiveMetastore
+from components.hosts import DockerHost
+from components.iceberg_rest import IcebergRest
+
+
+@dataclass(frozen=True)
+class CatalogsArgs:
+    config: LakehouseConfig
+    hosts: Mapping[str, DockerHost]
+    artifacts: Mapping[str, ArtifactStore]
+    data: DataLayer
+
+
+class Catalogs(pulumi.ComponentResource):
+    def __init__(self, name: str, args: CatalogsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("lakehouse:catalog:Catalogs", name, None, opts)
+        config = args.config
+        child = pulumi.ResourceOptions(parent=self)
+
+        def catalog_args(service: str) -> CatalogArgs:
+            placed = config.services[service]
+            instance = placed.instances[0]
+            access = args.data.access[service]
+            return CatalogArgs(
+                service=placed,
+                host=args.hosts[instance.host],
+                container_name=container_name(config, service),
+                postgres_hostport=resolve(config, "postgres", "postgres", instance).hostport,
+                database=access.database,
+                s3_endpoint=resolve(config, "minio", "api", instance).url(),
+                s3=access.s3,
+                region=config.region,
+                jars_volume=args.artifacts[instance.host].verified_volume,
+                depends_on=(args.data,),
+            )
+
+        self.iceberg_rest = IcebergRest(f"{name}-iceberg-rest", catalog_args("iceberg-rest"), child)
+        self.hive_metastore = HiveMetastore(f"{name}-hive-metastore", catalog_args("hive-metastore"), child)
+        self.iceberg_rest_uri = resolve(config, "iceberg-rest", "http").url()
+        self.metastore_uri = resolve(config, "hive-metastore", "thrift").url("thrift")
+        self.register_outputs({"icebergRestUri": self.iceberg_rest_uri, "metastoreUri": self.metastore_uri})

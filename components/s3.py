@@ -1,0 +1,18 @@
+"""Plain S3 connection settings handed to the renderers of every S3 client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    endpoint: str  # http://host:port as seen by the client
+    region: str
+    access_key: str
+    secret_key: str
+
+
+def warehouse_uri(scheme: str = "s3") -> str:
+    """Root of the Iceberg warehouse; namespaces `bronze` and `gold` become its zones."""
+    return f"{scheme}://warehouse/"
