@@ -3,7 +3,9 @@
     python scripts/benchmark.py [--runs N]
 
 Each case runs the real __main__.py through the test harness (no engine, no providers);
-the time is the median over N runs, the memory the peak traced Python allocation.
+the time is the median over N runs (`x first`: relative to the first case), the memory the
+peak traced Python allocation. Targets: the homelab stack under 1 s on 2 cores, the
+10-worker variant under 2x the homelab stack.
 """
 
 from __future__ import annotations
@@ -20,7 +22,11 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from harness import run_stack, shipped_stacks  # noqa: E402
 
-CASES: dict[str, tuple[str, dict]] = {f"{stack} (as shipped)": (stack, {}) for stack in shipped_stacks()}
+TEN_WORKERS = {"services": {"trino-worker": {"replicas": 10}, "spark-worker": {"replicas": 10}}}
+CASES: dict[str, tuple[str, dict]] = {
+    **{f"{stack} (as shipped)": (stack, {}) for stack in shipped_stacks()},
+    "homelab, 10 Trino + 10 Spark workers": ("homelab", TEN_WORKERS),
+}
 
 
 def measure(stack: str, overrides: dict, runs: int) -> tuple[float, float, int]:
@@ -43,10 +49,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     runs = parser.parse_args().runs
     run_stack(*next(iter(CASES.values())))  # warm imports
-    print(f"{'case':40} {'median s':>9} {'peak MiB':>9} {'resources':>10}")
+    print(f"{'case':40} {'median s':>9} {'x first':>8} {'peak MiB':>9} {'resources':>10}")
+    first = None
     for case, (stack, overrides) in CASES.items():
         seconds, mib, count = measure(stack, overrides, runs)
-        print(f"{case:40} {seconds:9.3f} {mib:9.1f} {count:10d}")
+        first = first or seconds
+        print(f"{case:40} {seconds:9.3f} {seconds / first:8.2f} {mib:9.1f} {count:10d}")
 
 
 if __name__ == "__main__":
