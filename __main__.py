@@ -8,12 +8,16 @@ from components.compute import ComputePlane, ComputePlaneArgs
 from components.config import load
 from components.data import DataLayer, DataLayerArgs
 from components.hosts import DockerHost, DockerHostArgs
+from components.proxmox import ComputeVms, ComputeVmsArgs
 from components.storage import StoragePlane, StoragePlaneArgs
 
 config = load()
 
+vms = ComputeVms("vms", ComputeVmsArgs(proxmox=config.proxmox, prefix=config.prefix)) if config.proxmox else None
+ready = vms.ready if vms else {}
 hosts = {
-    name: DockerHost(name, DockerHostArgs(host=config.hosts[name], network_name=config.prefix))
+    name: DockerHost(name, DockerHostArgs(host=config.hosts[name], network_name=config.prefix,
+                                          ready=[ready[name]] if name in ready else []))
     for name in sorted({i.host for service in config.services.values() for i in service.instances})
 }
 artifacts = artifact_stores(config, hosts)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Callable, Mapping, Optional, Sequence
 
@@ -44,7 +44,7 @@ KEYS: tuple[Key, ...] = (
         "Days after which objects in the `landing` bucket expire."),
     Key("storageHost", "host name", "(required)",
         "The host that runs the storage plane (MinIO, PostgreSQL, catalogs, MLflow, Superset)."),
-    Key("hosts", "map of hosts", "(required)", "Docker hosts by name."),
+    Key("hosts", "map of hosts", "{}", "Existing docker hosts by name (the NAS, a local engine); VMs add theirs."),
     Key("hosts.<name>.address", "IP address or DNS name", "(required)",
         "Address the other hosts, and the machine running Pulumi, use to reach this host."),
     Key("hosts.<name>.dockerHost", "unix://, tcp:// or ssh:// URL", "",
@@ -54,8 +54,41 @@ KEYS: tuple[Key, ...] = (
     Key("hosts.<name>.ssh.port", "port 1-65535", "22", "SSH port."),
     Key("hosts.<name>.ssh.options", "list of `Option=value`", "[]",
         "ssh `-o` options, e.g. `StrictHostKeyChecking=accept-new`."),
-    Key("computeHosts", "list of host names", "[storageHost]",
+    Key("computeHosts", "list of host names", "the VMs, else [storageHost]",
         "Hosts of the compute plane: singletons run on the first, workers are spread over all."),
+    Key("proxmoxApiToken", "secret `user@realm!token=uuid`", "(required with `vms`)",
+        "Proxmox API token: `pulumi config set --secret lakehouse:proxmoxApiToken 'user@pam!lakehouse=...'`."),
+    Key("proxmox", "object", "", "The Proxmox VE cluster the compute VMs run on (required with `vms`)."),
+    Key("proxmox.endpoint", "https URL", "(required)", "Proxmox API endpoint, e.g. `https://pve.lan:8006/`."),
+    Key("proxmox.insecure", "boolean", "false", "Skip TLS verification (a self-signed Proxmox certificate)."),
+    Key("proxmox.node", "node name", "(required)", "Node of VMs that name none."),
+    Key("proxmox.sshUser", "user name", "root",
+        "SSH user on the nodes (agent authentication); the provider uploads snippets over SSH."),
+    Key("proxmox.datastores", "object", "", "Datastores by content."),
+    Key("proxmox.datastores.images", "datastore id", "local", "Holds the cloud image (content `import`)."),
+    Key("proxmox.datastores.disks", "datastore id", "local-lvm", "Holds the VM disks."),
+    Key("proxmox.datastores.snippets", "datastore id", "local", "Holds cloud-init user data (content `snippets`)."),
+    Key("proxmox.bridge", "bridge name", "vmbr0", "Bridge of the VMs' virtio network device."),
+    Key("proxmox.vlan", "VLAN id 1-4094", "", "VLAN tag of the VMs' network device."),
+    Key("proxmox.subnet", "IPv4 CIDR", "(required)", "Subnet of the VMs' static addresses."),
+    Key("proxmox.gateway", "IPv4 address", "(required)", "Default gateway of the VMs (inside `subnet`)."),
+    Key("proxmox.dns", "list of IPv4 addresses", "[gateway]", "DNS servers of the VMs."),
+    Key("proxmox.domain", "DNS domain", "", "Search domain of the VMs."),
+    Key("proxmox.vmUser", "user name", "lakehouse",
+        "Admin user created in every VM, in the docker group; docker is reached as `ssh://vmUser@ip`."),
+    Key("proxmox.sshPublicKeys", "list of SSH public keys", "(required)", "Keys allowed to log in as `vmUser`."),
+    Key("proxmox.image", "object", "pinned", "The cloud image the VM disks are imported from."),
+    Key("proxmox.image.url", "https URL", "pinned", "Cloud image URL."),
+    Key("proxmox.image.checksum", "hex digest", "pinned", "Checksum of the image."),
+    Key("proxmox.image.algorithm", "sha256 or sha512", "pinned", "Checksum algorithm."),
+    Key("vms", "list of VMs", "[]", "Compute VMs; each becomes a docker host of the same name."),
+    Key("vms.<i>.name", "host name", "(required)", "VM and host name."),
+    Key("vms.<i>.node", "node name", "proxmox.node", "Node the VM runs on."),
+    Key("vms.<i>.vmId", "integer 100-999999999", "(required)", "Proxmox VM id."),
+    Key("vms.<i>.cores", "integer >= 1", "4", "Virtual CPU cores."),
+    Key("vms.<i>.memory", "size like `8g`", "8g", "Memory."),
+    Key("vms.<i>.diskGb", "integer >= 8", "64", "Size of the system disk."),
+    Key("vms.<i>.ip", "IPv4 address (optionally /prefix)", "(required)", "Static address inside `proxmox.subnet`."),
     Key("services", "map of services", "{}", "Per-service overrides; names from the service table."),
     Key("services.<name>.host", "host name", "plane default",
         "Host of a single-instance service (storage: `storageHost`, compute: the first compute host)."),
@@ -133,6 +166,51 @@ class ServiceConfig:
 
 
 @dataclass(frozen=True)
+class CloudImage:
+    url: str
+    checksum: str
+    algorithm: str
+
+    @property
+    def file_name(self) -> str:
+        """Proxmox before 8.4 rejects a `.qcow2` name for imports: the download is stored as `.img`."""
+        stem = self.url.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        return f"{stem}.img"
+
+
+@dataclass(frozen=True)
+class VmConfig:
+    name: str
+    node: str
+    vm_id: int
+    cores: int
+    memory_mb: int
+    disk_gb: int
+    ip: str
+
+
+@dataclass(frozen=True)
+class ProxmoxConfig:
+    endpoint: str
+    api_token: str = field(repr=False)
+    insecure: bool
+    ssh_user: str
+    image_datastore: str
+    disk_datastore: str
+    snippet_datastore: str
+    bridge: str
+    vlan: Optional[int]
+    subnet: ipaddress.IPv4Network
+    gateway: str
+    dns: tuple[str, ...]
+    domain: str
+    vm_user: str
+    ssh_public_keys: tuple[str, ...]
+    image: CloudImage
+    vms: tuple[VmConfig, ...]
+
+
+@dataclass(frozen=True)
 class LakehouseConfig:
     prefix: str
     region: str
@@ -142,6 +220,7 @@ class LakehouseConfig:
     compute_hosts: tuple[str, ...]
     hosts: Mapping[str, HostConfig]
     services: Mapping[str, ServiceConfig]
+    proxmox: Optional[ProxmoxConfig] = None
 
 
 @dataclass(frozen=True)
@@ -255,9 +334,7 @@ def _parse_ssh(p: _Parser, key: str, raw: Any) -> Optional[SshConfig]:
 
 
 def _parse_hosts(p: _Parser) -> dict[str, HostConfig]:
-    raw_hosts = p.mapping("hosts", p.top("hosts"))
-    if p.raw.get("hosts") is not None and not raw_hosts:
-        p.problem("hosts", p.raw.get("hosts"), "at least one host")
+    raw_hosts = p.mapping("hosts", p.top("hosts", {}))
     hosts = {}
     for name, raw in raw_hosts.items():
         key = f"hosts.{name}"
@@ -277,13 +354,165 @@ def _parse_hosts(p: _Parser) -> dict[str, HostConfig]:
         if address is not _MISSING:
             hosts[name] = HostConfig(name=name, address=address, ssh=ssh,
                                      docker_host=None if docker_host is _MISSING else docker_host)
-    addresses: dict[str, str] = {}
-    for host in hosts.values():
-        if host.address in addresses:
-            p.problem(f"hosts.{host.name}.address", host.address,
-                      f"an address not already used by host `{addresses[host.address]}`")
-        addresses.setdefault(host.address, host.name)
     return hosts
+
+
+def _check_addresses(p: _Parser, hosts: Mapping[str, HostConfig], vm_hosts: Mapping[str, HostConfig]) -> None:
+    addresses: dict[str, str] = {}
+    for host in (*hosts.values(), *vm_hosts.values()):
+        key = f"vms[{host.name}].ip" if host.name in vm_hosts else f"hosts.{host.name}.address"
+        if host.address in addresses:
+            p.problem(key, host.address, f"an address not already used by host `{addresses[host.address]}`")
+        addresses.setdefault(host.address, host.name)
+
+
+_DEFAULT_IMAGE = CloudImage(
+    url="https://cloud.debian.org/images/cloud/bookworm/20251117-2299/debian-12-genericcloud-amd64-20251117-2299.qcow2",
+    checksum="0" * 128,
+    algorithm="sha512",
+)
+_TOKEN = re.compile(r"^[^@\s]+@[^!\s]+![^=\s]+=[0-9a-fA-F-]{36}$")
+_SSH_KEY = re.compile(r"^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)|sk-\S+) [A-Za-z0-9+/=]+( .*)?$")
+_DATASTORE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
+
+
+def _is_int(value: Any, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _is_ipv4(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and isinstance(ipaddress.ip_address(value), ipaddress.IPv4Address)
+    except ValueError:
+        return False
+
+
+def _parse_vm(p: _Parser, index: int, raw: Any, default_node: Any, subnet: Any) -> Optional[VmConfig]:
+    fields = p.mapping(f"vms[{index}]", raw, "vms.<i>")
+    key = f"vms[{index}]"
+    name = p.check(f"{key}.name", fields.get("name"), lambda v: isinstance(v, str) and bool(_DOCKER_NAME.match(v)),
+                   "a host name of lower-case letters, digits, _ . -")
+    node = p.check(f"{key}.node", fields.get("node", default_node), lambda v: isinstance(v, str) and bool(v),
+                   "a Proxmox node name")
+    vm_id = p.check(f"{key}.vmId", fields.get("vmId"), lambda v: _is_int(v, 100, 999_999_999),
+                    "a VM id from 100 to 999999999")
+    cores = p.check(f"{key}.cores", fields.get("cores", 4), lambda v: _is_int(v, 1, 512), "a number of cores >= 1")
+    memory = p.check(f"{key}.memory", fields.get("memory", "8g"),
+                     lambda v: isinstance(v, str) and bool(_MEMORY.match(v)) and parse_memory_mb(v) >= 1024,
+                     "a memory size of at least 1g, like `8g`")
+    disk = p.check(f"{key}.diskGb", fields.get("diskGb", 64), lambda v: _is_int(v, 8, 65536), "a disk size in GB >= 8")
+    raw_ip = fields.get("ip")
+    ip = _MISSING
+    try:
+        interface = ipaddress.ip_interface(raw_ip) if isinstance(raw_ip, str) else None
+    except ValueError:
+        interface = None
+    if interface is None or interface.version != 4:
+        p.problem(f"{key}.ip", raw_ip, "an IPv4 address like 192.168.10.31")
+    elif isinstance(subnet, ipaddress.IPv4Network) and (
+            interface.ip not in subnet or ("/" in raw_ip and interface.network != subnet)
+            or interface.ip in (subnet.network_address, subnet.broadcast_address)):
+        p.problem(f"{key}.ip", raw_ip, f"a host address inside proxmox.subnet {subnet}")
+    else:
+        ip = str(interface.ip)
+    values = (name, node, vm_id, cores, memory, disk, ip)
+    if _MISSING in values or None in values:
+        return None
+    return VmConfig(name=name, node=node, vm_id=vm_id, cores=cores, memory_mb=parse_memory_mb(memory),
+                    disk_gb=disk, ip=ip)
+
+
+def _parse_proxmox(p: _Parser, hosts: Mapping[str, HostConfig]) -> tuple[Optional[ProxmoxConfig], dict[str, HostConfig]]:
+    raw_vms = p.top("vms", [])
+    if not isinstance(raw_vms, list):
+        p.problem("vms", raw_vms, "a list of VMs")
+        raw_vms = []
+    if not raw_vms:
+        if "proxmox" in p.raw or "proxmoxApiToken" in p.raw:
+            p.problem("vms", raw_vms, "at least one VM when `proxmox` is configured")
+        return None, {}
+    px = p.mapping("proxmox", p.top("proxmox"), "proxmox")
+    token = p.check("proxmoxApiToken", p.top("proxmoxApiToken", None),
+                    lambda v: isinstance(v, str) and bool(_TOKEN.match(v)),
+                    "a secret API token `user@realm!tokenid=uuid`, set with "
+                    "`pulumi config set --secret lakehouse:proxmoxApiToken ...` (required with vms)")
+    if token is None:
+        p.problem("proxmoxApiToken", None, "a secret API token `user@realm!tokenid=uuid`, set with "
+                  "`pulumi config set --secret lakehouse:proxmoxApiToken ...` (required with vms)")
+    if isinstance(token, str) and not _TOKEN.match(token):
+        token = _MISSING
+
+    def text(key: str, default: Any, ok: Callable[[Any], bool], expected: str) -> Any:
+        value = px.get(key, default)
+        if value is _MISSING:
+            p.problem(f"proxmox.{key}", None, f"{expected} (required)")
+            return _MISSING
+        return p.check(f"proxmox.{key}", value, ok, expected)
+
+    endpoint = text("endpoint", _MISSING, lambda v: isinstance(v, str) and bool(re.match(r"^https://\S+$", v)),
+                    "an https URL like https://pve.lan:8006/")
+    insecure = text("insecure", False, lambda v: isinstance(v, bool), "true or false")
+    node = text("node", _MISSING, lambda v: isinstance(v, str) and bool(v), "a Proxmox node name")
+    ssh_user = text("sshUser", "root", lambda v: isinstance(v, str) and bool(_USER.match(v)), "a user name")
+    stores = p.mapping("proxmox.datastores", px.get("datastores"), "proxmox.datastores")
+    datastores = {kind: p.check(f"proxmox.datastores.{kind}", stores.get(kind, default),
+                                lambda v: isinstance(v, str) and bool(_DATASTORE.match(v)), "a datastore id")
+                  for kind, default in (("images", "local"), ("disks", "local-lvm"), ("snippets", "local"))}
+    bridge = text("bridge", "vmbr0", lambda v: isinstance(v, str) and bool(_DATASTORE.match(v)), "a bridge name")
+    vlan = text("vlan", None, lambda v: v is None or _is_int(v, 1, 4094), "a VLAN id from 1 to 4094")
+    try:
+        subnet = ipaddress.ip_network(px.get("subnet")) if isinstance(px.get("subnet"), str) else _MISSING
+    except ValueError:
+        subnet = _MISSING
+    if not isinstance(subnet, ipaddress.IPv4Network):
+        p.problem("proxmox.subnet", px.get("subnet"), "an IPv4 subnet like 192.168.10.0/24")
+        subnet = _MISSING
+    gateway = text("gateway", _MISSING, lambda v: _is_ipv4(v) and (subnet is _MISSING
+                                                                  or ipaddress.ip_address(v) in subnet),
+                   "an IPv4 address inside proxmox.subnet")
+    dns = px.get("dns", [gateway] if gateway is not _MISSING else [])
+    if not isinstance(dns, list) or not all(_is_ipv4(v) for v in dns):
+        p.problem("proxmox.dns", dns, "a list of IPv4 addresses")
+    domain = text("domain", "", lambda v: v == "" or is_address(v), "a DNS domain like lan")
+    vm_user = text("vmUser", "lakehouse", lambda v: isinstance(v, str) and bool(_USER.match(v)), "a user name")
+    keys = px.get("sshPublicKeys")
+    if not isinstance(keys, list) or not keys or not all(isinstance(k, str) and _SSH_KEY.match(k) for k in keys):
+        p.problem("proxmox.sshPublicKeys", keys, "a non-empty list of SSH public keys like `ssh-ed25519 AAAA... me`")
+    raw_image = p.mapping("proxmox.image", px.get("image"), "proxmox.image")
+    image = CloudImage(url=raw_image.get("url", _DEFAULT_IMAGE.url),
+                       checksum=raw_image.get("checksum", _DEFAULT_IMAGE.checksum),
+                       algorithm=raw_image.get("algorithm", _DEFAULT_IMAGE.algorithm))
+    p.check("proxmox.image.url", image.url, lambda v: isinstance(v, str) and bool(re.match(r"^https?://\S+/\S+$", v)),
+            "an http(s) URL of a cloud image")
+    p.check("proxmox.image.algorithm", image.algorithm, lambda v: v in ("sha256", "sha512"), "sha256 or sha512")
+    p.check("proxmox.image.checksum", image.checksum, lambda v: isinstance(v, str) and bool(
+        re.fullmatch(r"[0-9a-f]{64}" if image.algorithm == "sha256" else r"[0-9a-f]{128}", v)),
+        f"a {image.algorithm} hex digest")
+
+    vms = [_parse_vm(p, i, raw, node, subnet) for i, raw in enumerate(raw_vms)]
+    _check_unique(p, vms, hosts)
+    if any(vm is None for vm in vms) or p.problems:
+        return None, {}
+    proxmox = ProxmoxConfig(
+        endpoint=endpoint, api_token=token, insecure=insecure, ssh_user=ssh_user,
+        image_datastore=datastores["images"], disk_datastore=datastores["disks"],
+        snippet_datastore=datastores["snippets"], bridge=bridge, vlan=vlan, subnet=subnet, gateway=gateway,
+        dns=tuple(dns), domain=domain, vm_user=vm_user, ssh_public_keys=tuple(keys), image=image, vms=tuple(vms))
+    ssh = SshConfig(user=vm_user, port=22, options=("StrictHostKeyChecking=accept-new",))
+    return proxmox, {vm.name: HostConfig(name=vm.name, address=vm.ip, ssh=ssh, docker_host=None) for vm in vms}
+
+
+def _check_unique(p: _Parser, vms: list[Optional[VmConfig]], hosts: Mapping[str, HostConfig]) -> None:
+    seen: dict[str, dict[Any, int]] = {"name": {}, "vmId": {}, "ip": {}}
+    for index, vm in enumerate(vms):
+        if vm is None:
+            continue
+        for field_name, value in (("name", vm.name), ("vmId", vm.vm_id), ("ip", vm.ip)):
+            first = seen[field_name].setdefault(value, index)
+            if first != index:
+                p.problem(f"vms[{index}].{field_name}", value, f"a value not already used by vms[{first}]")
+        if vm.name in hosts:
+            p.problem(f"vms[{index}].name", vm.name, f"a name not already used by hosts.{vm.name}")
 
 
 def _host_names(p: _Parser, key: str, value: Any, hosts: Mapping[str, HostConfig]) -> Any:
@@ -394,17 +623,24 @@ def parse(raw: Mapping[str, Any]) -> LakehouseConfig:
     purge = p.check("purgeOnDestroy", p.top("purgeOnDestroy", False), lambda v: isinstance(v, bool), "true or false")
     expiration = p.check("landingExpirationDays", p.top("landingExpirationDays", 30),
                          lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "a whole number of days >= 1")
-    hosts = _parse_hosts(p)
-    storage_host = p.check("storageHost", p.top("storageHost"), lambda v: v in hosts,
-                           f"one of the configured hosts: {', '.join(sorted(hosts)) or '(none)'}")
-    compute_hosts = (_host_names(p, "computeHosts", p.raw["computeHosts"], hosts) if "computeHosts" in p.raw
-                     else (storage_host,))
+    fixed_hosts = _parse_hosts(p)
+    proxmox, vm_hosts = _parse_proxmox(p, fixed_hosts)
+    _check_addresses(p, fixed_hosts, vm_hosts)
+    hosts = {**fixed_hosts, **vm_hosts}
+    if not hosts:
+        p.problem("hosts", p.raw.get("hosts"), "at least one host (or a VM)")
+    storage_host = p.check("storageHost", p.top("storageHost"), lambda v: v in fixed_hosts,
+                           f"one of the configured hosts: {', '.join(sorted(fixed_hosts)) or '(none)'}")
+    if "computeHosts" in p.raw:
+        compute_hosts = _host_names(p, "computeHosts", p.raw["computeHosts"], hosts)
+    else:
+        compute_hosts = tuple(vm_hosts) or (storage_host,)
     services = _parse_services(p, hosts, storage_host, compute_hosts)
     if p.problems:
         raise ConfigError(p.problems)
     return LakehouseConfig(prefix=prefix, region=region, purge_on_destroy=purge, landing_expiration_days=expiration,
                            storage_host=storage_host, compute_hosts=compute_hosts, hosts=MappingProxyType(hosts),
-                           services=MappingProxyType(services))
+                           services=MappingProxyType(services), proxmox=proxmox)
 
 
 def _decode(text: Any) -> Any:

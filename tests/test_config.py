@@ -72,13 +72,13 @@ def test_a_local_docker_host_needs_no_ssh():
      "lakehouse:services.minio.host = 'vm1': expected one of the configured hosts: nas"),
     (minimal(storageHost="nope"), "lakehouse:storageHost = 'nope': expected one of the configured hosts: nas"),
     ({"hosts": {"nas": NAS}}, "lakehouse:storageHost = None: expected a value (this key is required)"),
-    (minimal(hosts={}), "lakehouse:hosts = {}: expected at least one host"),
+    (minimal(hosts={}), "lakehouse:hosts = {}: expected at least one host (or a VM)"),
     (minimal(purgeOnDestroy="yes"), "lakehouse:purgeOnDestroy = 'yes': expected true or false"),
     (minimal(landingExpirationDays=0), "lakehouse:landingExpirationDays = 0: expected a whole number of days >= 1"),
     (minimal(prefix="Lake House"),
      "lakehouse:prefix = 'Lake House': expected a docker name of lower-case letters, digits, _ . -"),
     (minimal(storagehost="nas"), "lakehouse:storagehost = 'nas': expected a known key: computeHosts, hosts, landingExpirationDays, "
-                                 "prefix, purgeOnDestroy, region, services, storageHost"),
+                                 "prefix, proxmox, proxmoxApiToken, purgeOnDestroy, region, services, storageHost, vms"),
     (minimal(hosts={"nas": {**NAS, "adress": "x"}}),
      "lakehouse:hosts.nas.adress = 'x': expected one of the known fields: address, dockerHost, ssh"),
 ])

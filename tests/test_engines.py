@@ -113,7 +113,8 @@ def test_spark_workers_join_the_master_and_everyone_mounts_the_verified_jars(hom
     for index in (1, 2):
         worker = homelab.named(f"compute-spark-worker-{index}-container").inputs
         assert worker["command"][-1] == f"spark://{COMPUTE}:7077"
-        assert worker["command"][worker["command"].index("--port") + 1] == str(7099 + index)
+        assert worker["command"][worker["command"].index("--port") + 1] == "7100", "one worker per VM"
+        assert worker["command"][worker["command"].index("--host") + 1] == f"192.168.10.3{index}"
     for name in ("compute-spark-container", "compute-spark-worker-1-container", "compute-spark-jupyter-container"):
         container = homelab.named(name)
         jars = [v for v in container.inputs["volumes"] if v["containerPath"] == "/opt/lakehouse/jars"]
@@ -167,7 +168,7 @@ def test_worker_counts_evaluate(workers: int):
     if workers == 10:
         ports = [properties(uploads(run, f"compute-trino-worker-{i}-container")["/etc/trino/config.properties"])[
             "http-server.http.port"] for i in range(1, 11)]
-        assert ports == [str(8090 + i) for i in range(10)]
+        assert ports == [str(8090 + i // 2) for i in range(10)], "alternating over two VMs, offset per VM"
 
 
 def test_workers_spread_over_the_compute_hosts():
