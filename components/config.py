@@ -366,9 +366,11 @@ def _check_addresses(p: _Parser, hosts: Mapping[str, HostConfig], vm_hosts: Mapp
         addresses.setdefault(host.address, host.name)
 
 
+# Debian 13 generic cloud image; the checksum is Debian's SHA512SUMS entry for this build.
 _DEFAULT_IMAGE = CloudImage(
-    url="https://cloud.debian.org/images/cloud/bookworm/20251117-2299/debian-12-genericcloud-amd64-20251117-2299.qcow2",
-    checksum="0" * 128,
+    url="https://cloud.debian.org/images/cloud/trixie/20261001-2618/debian-13-genericcloud-amd64-20261001-2618.qcow2",
+    checksum="f46f0671a6e5bdec5291ab8972bae2f10e5408c2f64a74078f11efc2f06a436a9d0313ed50e0472542eeabf780e9f7c792ac0"
+             "a314c6c20507fcd9fd81b468c3d",
     algorithm="sha512",
 )
 _TOKEN = re.compile(r"^[^@\s]+@[^!\s]+![^=\s]+=[0-9a-fA-F-]{36}$")
