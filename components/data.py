@@ -28,7 +28,10 @@ _WRITE = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:List
 
 
 def bucket_policy(grants: Sequence[Grant]) -> dict[str, Any]:
-    """An S3 policy allowing exactly the given buckets/prefixes, read-only where `write` is off."""
+    """An S3 policy allowing exactly the given buckets/prefixes, read-only where `write` is off.
+
+    A prefix grant also covers the prefix's own "directory" key (`hive` for `hive/`), which S3A
+    clients probe before the first object exists below it."""
     statements: list[dict[str, Any]] = []
     for grant in grants:
         listing: dict[str, Any] = {
@@ -36,14 +39,13 @@ def bucket_policy(grants: Sequence[Grant]) -> dict[str, Any]:
             "Action": ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
             "Resource": [f"arn:aws:s3:::{grant.bucket}"],
         }
+        objects = [f"arn:aws:s3:::{grant.bucket}/{grant.prefix}*"]
         if grant.prefix:
-            listing["Condition"] = {"StringLike": {"s3:prefix": [f"{grant.prefix}*"]}}
+            directory = grant.prefix.rstrip("/")
+            listing["Condition"] = {"StringLike": {"s3:prefix": [f"{grant.prefix}*", directory]}}
+            objects.append(f"arn:aws:s3:::{grant.bucket}/{directory}")
         statements.append(listing)
-        statements.append({
-            "Effect": "Allow",
-            "Action": _READ + (_WRITE if grant.write else []),
-            "Resource": [f"arn:aws:s3:::{grant.bucket}/{grant.prefix}*"],
-        })
+        statements.append({"Effect": "Allow", "Action": _READ + (_WRITE if grant.write else []), "Resource": objects})
     return {"Version": "2012-10-17", "Statement": statements}
 
 

@@ -40,10 +40,13 @@ def core_site(s3: S3Settings) -> str:
     return site_xml(s3a_properties(s3))
 
 
-def hive_metastore_env() -> list[str]:
+def hive_metastore_env(memory_mb: int) -> list[str]:
+    """The entrypoint hard-codes `-Xmx1G` before `SERVICE_OPTS`; the later flag wins, so the heap
+    is sized to three quarters of the container instead."""
     return [
         "SERVICE_NAME=metastore",
         "DB_DRIVER=postgres",
+        f"SERVICE_OPTS=-Xmx{memory_mb * 3 // 4}m",
         f"HADOOP_CLASSPATH=/opt/hadoop/share/hadoop/tools/lib/*:{JARS}/*",
     ]
 
@@ -57,7 +60,7 @@ class HiveMetastore(pulumi.ComponentResource):
             container_name=args.container_name,
             host=args.host,
             healthcheck=HEALTHCHECK,
-            envs=hive_metastore_env(),
+            envs=hive_metastore_env(args.service.memory_mb),
             volumes=(VolumeMount(args.jars_volume, JARS, read_only=True),),
             uploads=(
                 Upload(f"{CONF}/hive-site.xml",

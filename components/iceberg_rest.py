@@ -28,7 +28,6 @@ def iceberg_rest_command() -> list[str]:
 
 def iceberg_rest_env(jdbc: str, db_user: str, db_password: str, s3: S3Settings) -> list[str]:
     return [
-        f"REST_PORT={_PORT}",
         "CATALOG_CATALOG__IMPL=org.apache.iceberg.jdbc.JdbcCatalog",
         f"CATALOG_URI={jdbc}",
         f"CATALOG_JDBC_USER={db_user}",

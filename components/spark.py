@@ -66,11 +66,17 @@ def master_command(address: str, port: int, ui_port: int) -> list[str]:
             "--host", address, "--port", str(port), "--webui-port", str(ui_port)]
 
 
+DAEMON_MEMORY_MB = 256
+# The worker's own JVM plus an executor's minimum overhead (384m) and some headroom.
+_WORKER_RESERVE_MB = 768
+
+
 def worker_command(master_url: str, address: str, port: int, ui_port: int, memory_mb: int) -> list[str]:
-    """A worker offering three quarters of its container's memory to executors."""
+    """A worker offering its container's memory less what the worker JVM and executor overhead need."""
+    offered = max(memory_mb - _WORKER_RESERVE_MB, DAEMON_MEMORY_MB)
     return [f"{SPARK_HOME}/bin/spark-class", "org.apache.spark.deploy.worker.Worker",
             "--host", address, "--port", str(port), "--webui-port", str(ui_port),
-            "--memory", f"{memory_mb * 3 // 4}m", master_url]
+            "--memory", f"{offered}m", master_url]
 
 
 def jupyter_env(token: str, port: int, region: str) -> list[str]:
@@ -105,7 +111,8 @@ class Spark(pulumi.ComponentResource):
                             command=worker_command(resolve(config, "spark", "master", worker).url("spark"),
                                                    self._address(worker), worker.ports["worker"],
                                                    worker.ports["ui"], config.services["spark-worker"].memory_mb),
-                            envs=["SPARK_WORKER_DIR=/tmp/spark-work", f"AWS_REGION={config.region}"],
+                            envs=["SPARK_WORKER_DIR=/tmp/spark-work", f"SPARK_DAEMON_MEMORY={DAEMON_MEMORY_MB}m",
+                                  f"AWS_REGION={config.region}"],
                             depends_on=[self.master])
             for index, worker in enumerate(config.services["spark-worker"].instances)
         ]

@@ -144,7 +144,6 @@ def test_iceberg_rest_command_puts_adapter_and_driver_on_the_classpath():
 
 def test_iceberg_rest_env_exact():
     assert iceberg_rest_env(JDBC, "iceberg", "dbpw", S3) == [
-        "REST_PORT=8181",
         "CATALOG_CATALOG__IMPL=org.apache.iceberg.jdbc.JdbcCatalog",
         "CATALOG_URI=jdbc:postgresql://lakehouse-postgres:5432/iceberg",
         "CATALOG_JDBC_USER=iceberg",
@@ -203,15 +202,16 @@ def test_core_site_parses_to_the_s3a_settings():
 
 
 def test_hive_metastore_env_exact():
-    assert hive_metastore_env() == [
+    assert hive_metastore_env(1024) == [
         "SERVICE_NAME=metastore",
         "DB_DRIVER=postgres",
+        "SERVICE_OPTS=-Xmx768m",
         "HADOOP_CLASSPATH=/opt/hadoop/share/hadoop/tools/lib/*:/opt/lakehouse/jars/*",
     ]
 
 
 def test_hive_metastore_classpath_has_hadoop_tools_and_the_artifact_jars():
-    env = dict(entry.split("=", 1) for entry in hive_metastore_env())
+    env = dict(entry.split("=", 1) for entry in hive_metastore_env(768))
     assert env["HADOOP_CLASSPATH"].split(":") == ["/opt/hadoop/share/hadoop/tools/lib/*", f"{JARS}/*"]
 
 
@@ -342,12 +342,12 @@ def test_spark_worker_command():
     assert worker_command("spark://192.168.10.30:7077", "192.168.10.31", 7100, 8100, 2048) == [
         "/usr/local/spark/bin/spark-class", "org.apache.spark.deploy.worker.Worker",
         "--host", "192.168.10.31", "--port", "7100", "--webui-port", "8100",
-        "--memory", "1536m", "spark://192.168.10.30:7077"]
+        "--memory", "1280m", "spark://192.168.10.30:7077"]
 
 
-@pytest.mark.parametrize("container_mb, offered", [(2048, "1536m"), (4096, "3072m"), (1000, "750m"),
-                                                    (1001, "750m"), (3, "2m")])
-def test_spark_worker_offers_three_quarters_of_its_memory(container_mb, offered):
+@pytest.mark.parametrize("container_mb, offered", [(2048, "1280m"), (4096, "3328m"), (1536, "768m"),
+                                                    (1024, "256m"), (512, "256m")])
+def test_spark_worker_offers_its_memory_less_the_worker_and_executor_overhead(container_mb, offered):
     command = worker_command("spark://m:7077", "h", 1, 2, container_mb)
     assert command[command.index("--memory") + 1] == offered
 

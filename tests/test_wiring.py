@@ -88,7 +88,8 @@ def test_each_policy_names_only_its_own_buckets_and_prefixes(homelab: StackRun):
             continue
         resources = {r for statement in policies[service.ident]["Statement"] for r in statement["Resource"]}
         allowed = {f"arn:aws:s3:::{g.bucket}" for g in service.grants} | {
-            f"arn:aws:s3:::{g.bucket}/{g.prefix}*" for g in service.grants}
+            f"arn:aws:s3:::{g.bucket}/{g.prefix}*" for g in service.grants} | {
+            f"arn:aws:s3:::{g.bucket}/{g.prefix.rstrip('/')}" for g in service.grants if g.prefix}
         assert resources == allowed, service.name
 
 
