@@ -6,9 +6,8 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.config import ServiceConfig
+from components.containers import Placement
 from components.data import DatabaseCredentials, S3Credentials
-from components.hosts import DockerHost
 from components.s3 import S3Settings
 
 
@@ -18,9 +17,7 @@ def jdbc_url(hostport: str, database: str) -> str:
 
 @dataclass(frozen=True)
 class CatalogArgs:
-    service: ServiceConfig
-    host: DockerHost
-    container_name: str
+    placement: Placement
     postgres_hostport: str
     database: DatabaseCredentials
     s3_endpoint: str

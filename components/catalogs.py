@@ -11,7 +11,8 @@ from components.artifacts import ArtifactStore
 from components.catalog_args import CatalogArgs
 from components.config import LakehouseConfig
 from components.data import DataLayer
-from components.endpoints import container_name, resolve
+from components.containers import placement
+from components.endpoints import resolve
 from components.hive_metastore import HiveMetastore
 from components.hosts import DockerHost
 from components.iceberg_rest import IcebergRest
@@ -32,13 +33,11 @@ class Catalogs(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         def catalog_args(service: str) -> CatalogArgs:
-            placed = config.services[service]
-            instance = placed.instances[0]
+            where = placement(config, args.hosts, service)
+            instance = where.instance
             access = args.data.access[service]
             return CatalogArgs(
-                service=placed,
-                host=args.hosts[instance.host],
-                container_name=container_name(config, service),
+                placement=where,
                 postgres_hostport=resolve(config, "postgres", "postgres", instance).hostport,
                 database=access.database,
                 s3_endpoint=resolve(config, "minio", "api", instance).url(),

@@ -304,8 +304,8 @@ class _Parser:
             return {}
         if section is not None:
             allowed = _fields(section)
-            for field in sorted(set(value) - allowed):
-                self.problem(f"{key}.{field}", value[field],
+            for name in sorted(set(value) - allowed):
+                self.problem(f"{key}.{name}", value[name],
                              f"one of the known fields: {', '.join(sorted(allowed))}")
         return value
 
@@ -559,9 +559,9 @@ def _parse_services(p: _Parser, hosts: Mapping[str, HostConfig], storage_host: A
         fields = p.mapping(key, overrides.get(spec.name), "services.<name>")
         plane_hosts = (storage_host,) if spec.plane is Plane.STORAGE else compute_hosts
         if spec.replicas is None:
-            for field in ("hosts", "replicas"):
-                if field in fields:
-                    p.problem(f"{key}.{field}", fields[field], f"no `{field}`: {spec.name} runs once (use `host`)")
+            for scaled in ("hosts", "replicas"):
+                if scaled in fields:
+                    p.problem(f"{key}.{scaled}", fields[scaled], f"no `{scaled}`: {spec.name} runs once (use `host`)")
             host = p.check(f"{key}.host", fields.get("host", _first(plane_hosts)), lambda v: v in hosts,
                            f"one of the configured hosts: {', '.join(sorted(hosts)) or '(none)'}")
             placement = _MISSING if host is _MISSING else (host,)

@@ -9,12 +9,13 @@ ports are fixed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import pulumi
 import pulumi_docker as docker
 
-from components.config import Instance, ServiceConfig
+from components.config import Instance, LakehouseConfig, ServiceConfig
+from components.endpoints import container_name
 from components.hosts import DockerHost
 from components.services import SERVICES
 
@@ -50,11 +51,35 @@ class Upload:
 
 
 @dataclass(frozen=True)
-class ContainerArgs:
+class Placement:
+    """Where one instance of a service runs: its service config, the instance, its docker host."""
+
     service: ServiceConfig
     instance: Instance
-    container_name: str
     host: DockerHost
+    container_name: str
+
+    @property
+    def address(self) -> str:
+        """The address other hosts reach this instance's host at."""
+        return self.host.config.address
+
+
+def placements(config: LakehouseConfig, hosts: Mapping[str, DockerHost], service: str) -> list[Placement]:
+    placed = config.services[service]
+    return [Placement(placed, instance, hosts[instance.host], container_name(config, instance.name))
+            for instance in placed.instances]
+
+
+def placement(config: LakehouseConfig, hosts: Mapping[str, DockerHost], service: str) -> Placement:
+    """The placement of a service that runs once."""
+    [only] = placements(config, hosts, service)
+    return only
+
+
+@dataclass(frozen=True)
+class ContainerArgs:
+    placement: Placement
     healthcheck: Healthcheck
     envs: pulumi.Input[Sequence[pulumi.Input[str]]] = ()
     command: Sequence[str] = ()
@@ -69,21 +94,22 @@ def service_container(name: str, args: ContainerArgs, parent: pulumi.Resource) -
 
     Storage services join the host's bridge network and publish their ports; compute services
     use host networking and listen on their host ports directly."""
-    on_host = pulumi.ResourceOptions(parent=parent, provider=args.host.provider)
-    spec = SERVICES[args.service.name]
+    where = args.placement
+    on_host = pulumi.ResourceOptions(parent=parent, provider=where.host.provider)
+    spec = SERVICES[where.service.name]
     if spec.host_network:
         network: dict = {"network_mode": "host"}
     else:
         network = {
             "ports": [docker.ContainerPortArgs(internal=spec.ports[port].container, external=published)
-                      for port, published in args.instance.ports.items()],
-            "networks_advanced": [docker.ContainerNetworksAdvancedArgs(name=args.host.network.name,
-                                                                       aliases=[args.instance.name])],
+                      for port, published in where.instance.ports.items()],
+            "networks_advanced": [docker.ContainerNetworksAdvancedArgs(name=where.host.network.name,
+                                                                       aliases=[where.instance.name])],
         }
     return docker.Container(
         f"{name}-container",
-        name=args.container_name,
-        image=args.host.image(args.service.image).image_id,
+        name=where.container_name,
+        image=where.host.image(where.service.image).image_id,
         envs=args.envs,
         command=list(args.command) or None,
         **network,
@@ -92,7 +118,7 @@ def service_container(name: str, args: ContainerArgs, parent: pulumi.Resource) -
         uploads=[docker.ContainerUploadArgs(file=u.path, content=u.content) for u in args.uploads],
         healthcheck=args.healthcheck.args(),
         restart="unless-stopped",
-        memory=args.service.memory_mb,
+        memory=where.service.memory_mb,
         wait=True,
         wait_timeout=args.wait_timeout,
         opts=pulumi.ResourceOptions.merge(on_host, pulumi.ResourceOptions(delete_before_replace=True,

@@ -55,12 +55,9 @@ class HiveMetastore(pulumi.ComponentResource):
     def __init__(self, name: str, args: CatalogArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("lakehouse:catalog:HiveMetastore", name, None, opts)
         self.container = service_container(name, ContainerArgs(
-            service=args.service,
-            instance=args.service.instances[0],
-            container_name=args.container_name,
-            host=args.host,
+            placement=args.placement,
             healthcheck=HEALTHCHECK,
-            envs=hive_metastore_env(args.service.memory_mb),
+            envs=hive_metastore_env(args.placement.service.memory_mb),
             volumes=(VolumeMount(args.jars_volume, JARS, read_only=True),),
             uploads=(
                 Upload(f"{CONF}/hive-site.xml",

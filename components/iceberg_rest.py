@@ -49,10 +49,7 @@ class IcebergRest(pulumi.ComponentResource):
         envs = pulumi.Output.all(args.database.password, args.s3.secret_key).apply(
             lambda secrets: iceberg_rest_env(args.jdbc, args.database.user, secrets[0], args.s3_settings(secrets[1])))
         self.container = service_container(name, ContainerArgs(
-            service=args.service,
-            instance=args.service.instances[0],
-            container_name=args.container_name,
-            host=args.host,
+            placement=args.placement,
             healthcheck=HEALTHCHECK,
             envs=envs,
             command=iceberg_rest_command(),

@@ -6,10 +6,8 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.config import ServiceConfig
-from components.containers import ContainerArgs, Healthcheck, VolumeMount, data_volume, service_container
+from components.containers import ContainerArgs, Healthcheck, Placement, VolumeMount, data_volume, service_container
 from components.credentials import generated_password
-from components.hosts import DockerHost
 from components.services import SERVICES
 
 ROOT_USER = "lakehouse-root"
@@ -28,9 +26,7 @@ def minio_env(root_user: str, root_password: str, region: str) -> list[str]:
 
 @dataclass(frozen=True)
 class MinioArgs:
-    service: ServiceConfig
-    host: DockerHost
-    container_name: str
+    placement: Placement
     volume_name: str
     region: str
     retain_data: bool
@@ -43,12 +39,9 @@ class Minio(pulumi.ComponentResource):
         super().__init__("lakehouse:storage:Minio", name, None, opts)
         self.root_user = ROOT_USER
         self.root_password = generated_password(f"{name}-root-password", self).result
-        volume = data_volume(f"{name}-data", args.volume_name, args.host, args.retain_data, self)
+        volume = data_volume(f"{name}-data", args.volume_name, args.placement.host, args.retain_data, self)
         self.container = service_container(name, ContainerArgs(
-            service=args.service,
-            instance=args.service.instances[0],
-            container_name=args.container_name,
-            host=args.host,
+            placement=args.placement,
             healthcheck=HEALTHCHECK,
             envs=self.root_password.apply(lambda password: minio_env(ROOT_USER, password, args.region)),
             command=minio_command(),

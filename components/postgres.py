@@ -7,10 +7,8 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.config import ServiceConfig
-from components.containers import ContainerArgs, Healthcheck, VolumeMount, data_volume, service_container
+from components.containers import ContainerArgs, Healthcheck, Placement, VolumeMount, data_volume, service_container
 from components.credentials import generated_password
-from components.hosts import DockerHost
 from components.services import SERVICES
 
 SUPERUSER = "postgres"
@@ -33,9 +31,7 @@ def data_path(image: str) -> str:
 
 @dataclass(frozen=True)
 class PostgresArgs:
-    service: ServiceConfig
-    host: DockerHost
-    container_name: str
+    placement: Placement
     volume_name: str
     retain_data: bool
 
@@ -47,15 +43,12 @@ class Postgres(pulumi.ComponentResource):
         super().__init__("lakehouse:storage:Postgres", name, None, opts)
         self.superuser = SUPERUSER
         self.password = generated_password(f"{name}-superuser-password", self).result
-        volume = data_volume(f"{name}-data", args.volume_name, args.host, args.retain_data, self)
+        volume = data_volume(f"{name}-data", args.volume_name, args.placement.host, args.retain_data, self)
         self.container = service_container(name, ContainerArgs(
-            service=args.service,
-            instance=args.service.instances[0],
-            container_name=args.container_name,
-            host=args.host,
+            placement=args.placement,
             healthcheck=HEALTHCHECK,
             envs=self.password.apply(postgres_env),
-            volumes=(VolumeMount(volume.name, data_path(args.service.image)),),
+            volumes=(VolumeMount(volume.name, data_path(args.placement.service.image)),),
         ), self)
         self.register_outputs({"superuser": self.superuser, "password": self.password,
                                "container": self.container.name})

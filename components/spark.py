@@ -15,11 +15,12 @@ from typing import Sequence
 import pulumi
 
 from components.artifacts import JARS
-from components.config import Instance, LakehouseConfig
-from components.containers import ContainerArgs, Healthcheck, Upload, VolumeMount, data_volume, service_container
+from components.config import LakehouseConfig
+from components.containers import (ContainerArgs, Healthcheck, Placement, Upload, VolumeMount, data_volume, placement,
+                                   placements, service_container)
 from components.credentials import generated_password
 from components.data import S3Credentials
-from components.endpoints import container_name, resolve
+from components.endpoints import resolve
 from components.formats import java_properties, s3a_properties
 from components.hosts import DockerHost
 from components.s3 import S3Settings, warehouse_uri
@@ -99,60 +100,55 @@ class Spark(pulumi.ComponentResource):
         super().__init__("lakehouse:compute:Spark", name, None, opts)
         self._args = args
         config = args.config
-        master = config.services["spark"].instances[0]
+        master = placement(config, args.hosts, "spark")
         self.master_url = resolve(config, "spark", "master").url("spark")
         self.master_ui_url = resolve(config, "spark", "ui").url()
-        self.master = self._container(name, master, _http_probe(master.ports["ui"], "/json/"),
-                                      command=master_command(self._address(master), master.ports["master"],
-                                                             master.ports["ui"]),
-                                      envs=[f"AWS_REGION={config.region}"])
+        ports = master.instance.ports
+        self.master = self._container(name, master, _http_probe(ports["ui"], "/json/"),
+                                      command=master_command(master.address, ports["master"], ports["ui"]),
+                                      envs=[f"SPARK_DAEMON_MEMORY={DAEMON_MEMORY_MB}m", f"AWS_REGION={config.region}"])
         self.workers = [
-            self._container(f"{name}-worker-{index + 1}", worker, _http_probe(worker.ports["ui"], "/json/"),
-                            command=worker_command(resolve(config, "spark", "master", worker).url("spark"),
-                                                   self._address(worker), worker.ports["worker"],
-                                                   worker.ports["ui"], config.services["spark-worker"].memory_mb),
+            self._container(f"{name}-worker-{index + 1}", worker, _http_probe(worker.instance.ports["ui"], "/json/"),
+                            command=worker_command(resolve(config, "spark", "master", worker.instance).url("spark"),
+                                                   worker.address, worker.instance.ports["worker"],
+                                                   worker.instance.ports["ui"], worker.service.memory_mb),
                             envs=["SPARK_WORKER_DIR=/tmp/spark-work", f"SPARK_DAEMON_MEMORY={DAEMON_MEMORY_MB}m",
                                   f"AWS_REGION={config.region}"],
                             depends_on=[self.master])
-            for index, worker in enumerate(config.services["spark-worker"].instances)
+            for index, worker in enumerate(placements(config, args.hosts, "spark-worker"))
         ]
-        jupyter = config.services["jupyter"].instances[0]
+        jupyter = placement(config, args.hosts, "jupyter")
+        lab = jupyter.instance
         self.jupyter_token = generated_password(f"{name}-jupyter-token", self, length=48).result
         self.jupyter_url = resolve(config, "jupyter", "lab").url()
-        notebooks = data_volume(f"{name}-jupyter-work", f"{config.prefix}-jupyter-work", args.hosts[jupyter.host],
+        notebooks = data_volume(f"{name}-jupyter-work", f"{config.prefix}-jupyter-work", jupyter.host,
                                 not config.purge_on_destroy, self)
-        rest_uri = resolve(config, "iceberg-rest", "http", jupyter).url()
-        s3_endpoint = resolve(config, "minio", "api", jupyter).url()
+        rest_uri = resolve(config, "iceberg-rest", "http", lab).url()
+        s3_endpoint = resolve(config, "minio", "api", lab).url()
         defaults = args.s3.secret_key.apply(lambda secret: java_properties(spark_defaults(
-            resolve(config, "spark", "master", jupyter).url("spark"), rest_uri,
+            resolve(config, "spark", "master", lab).url("spark"), rest_uri,
             S3Settings(s3_endpoint, config.region, args.s3.access_key, secret),
-            self._address(jupyter), jupyter.ports["driver"], jupyter.ports["blockmanager"]), separator=" "))
+            jupyter.address, lab.ports["driver"], lab.ports["blockmanager"]), separator=" "))
         self.jupyter = self._container(
-            f"{name}-jupyter", jupyter, _http_probe(jupyter.ports["lab"], "/api"),
-            envs=self.jupyter_token.apply(lambda token: jupyter_env(token, jupyter.ports["lab"], config.region)),
+            f"{name}-jupyter", jupyter, _http_probe(lab.ports["lab"], "/api"),
+            envs=self.jupyter_token.apply(lambda token: jupyter_env(token, lab.ports["lab"], config.region)),
             uploads=(Upload(f"{SPARK_HOME}/conf/spark-defaults.conf", defaults),),
             volumes=(VolumeMount(notebooks.name, NOTEBOOKS),),
             depends_on=[self.master])
         self.register_outputs({"masterUrl": self.master_url, "masterUiUrl": self.master_ui_url,
                                "jupyterUrl": self.jupyter_url, "jupyterToken": self.jupyter_token})
 
-    def _address(self, instance: Instance) -> str:
-        return self._args.config.hosts[instance.host].address
-
-    def _container(self, name: str, instance: Instance, healthcheck: Healthcheck,
+    def _container(self, name: str, where: Placement, healthcheck: Healthcheck,
                    envs: pulumi.Input[Sequence[pulumi.Input[str]]], command: Sequence[str] = (),
                    uploads: Sequence[Upload] = (), volumes: Sequence[VolumeMount] = (),
                    depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.Resource:
         args = self._args
         return service_container(name, ContainerArgs(
-            service=args.config.services[instance.service],
-            instance=instance,
-            container_name=container_name(args.config, instance.name),
-            host=args.hosts[instance.host],
+            placement=where,
             healthcheck=healthcheck,
             envs=envs,
             command=command,
-            volumes=(VolumeMount(args.jars_volumes[instance.host], JARS, read_only=True), *volumes),
+            volumes=(VolumeMount(args.jars_volumes[where.instance.host], JARS, read_only=True), *volumes),
             uploads=uploads,
             depends_on=(*args.depends_on, *depends_on),
         ), self)

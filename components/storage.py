@@ -8,7 +8,8 @@ from typing import Mapping
 import pulumi
 
 from components.config import LakehouseConfig
-from components.endpoints import container_name, resolve
+from components.containers import placement
+from components.endpoints import resolve
 from components.hosts import DockerHost
 from components.minio import Minio, MinioArgs
 from components.postgres import Postgres, PostgresArgs
@@ -25,19 +26,14 @@ class StoragePlane(pulumi.ComponentResource):
         super().__init__("lakehouse:storage:StoragePlane", name, None, opts)
         config = args.config
         retain = not config.purge_on_destroy
-        placed = config.services
         self.minio = Minio(f"{name}-minio", MinioArgs(
-            service=placed["minio"],
-            host=args.hosts[placed["minio"].host],
-            container_name=container_name(config, "minio"),
+            placement=placement(config, args.hosts, "minio"),
             volume_name=f"{config.prefix}-minio-data",
             region=config.region,
             retain_data=retain,
         ), pulumi.ResourceOptions(parent=self))
         self.postgres = Postgres(f"{name}-postgres", PostgresArgs(
-            service=placed["postgres"],
-            host=args.hosts[placed["postgres"].host],
-            container_name=container_name(config, "postgres"),
+            placement=placement(config, args.hosts, "postgres"),
             volume_name=f"{config.prefix}-postgres-data",
             retain_data=retain,
         ), pulumi.ResourceOptions(parent=self))

@@ -13,10 +13,10 @@ from typing import Sequence
 
 import pulumi
 
-from components.config import Instance, LakehouseConfig
-from components.containers import ContainerArgs, Healthcheck, Upload, service_container
+from components.config import LakehouseConfig
+from components.containers import ContainerArgs, Healthcheck, Placement, Upload, placement, placements, service_container
 from components.data import S3Credentials
-from components.endpoints import container_name, resolve
+from components.endpoints import resolve
 from components.formats import java_properties
 from components.hosts import DockerHost
 from components.s3 import S3Settings, warehouse_uri
@@ -81,23 +81,20 @@ class Trino(pulumi.ComponentResource):
     def __init__(self, name: str, args: TrinoArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("lakehouse:compute:Trino", name, None, opts)
         config = args.config
-        coordinator = config.services["trino"]
-        workers = config.services["trino-worker"]
         self.url = resolve(config, "trino", "http").url()
-        self.coordinator = self._node(name, coordinator.instances[0], args, coordinator=True)
+        self.coordinator = self._node(name, placement(config, args.hosts, "trino"), args, coordinator=True)
         self.workers = [
-            self._node(f"{name}-worker-{index + 1}", instance, args, coordinator=False,
-                       extra_depends=[self.coordinator])
-            for index, instance in enumerate(workers.instances)
+            self._node(f"{name}-worker-{index + 1}", where, args, coordinator=False, extra_depends=[self.coordinator])
+            for index, where in enumerate(placements(config, args.hosts, "trino-worker"))
         ]
         self.register_outputs({"url": self.url, "workers": len(self.workers)})
 
-    def _node(self, name: str, instance: Instance, args: TrinoArgs, coordinator: bool,
+    def _node(self, name: str, where: Placement, args: TrinoArgs, coordinator: bool,
               extra_depends: Sequence[pulumi.Resource] = ()) -> pulumi.Resource:
         config = args.config
-        service = config.services[instance.service]
+        instance = where.instance
         port = instance.ports["http"]
-        node = java_properties(node_properties(instance.name, config.hosts[instance.host].address))
+        node = java_properties(node_properties(instance.name, where.address))
         server = java_properties(config_properties(
             coordinator, port, resolve(config, "trino", "http", instance).url(),
             len(config.services["trino-worker"].instances)))
@@ -110,10 +107,7 @@ class Trino(pulumi.ComponentResource):
                 S3Settings(s3_endpoint, config.region, args.s3.access_key, secret))))
 
         return service_container(name, ContainerArgs(
-            service=service,
-            instance=instance,
-            container_name=container_name(config, instance.name),
-            host=args.hosts[instance.host],
+            placement=where,
             healthcheck=HEALTHCHECK,
             uploads=(
                 Upload(f"{ETC}/node.properties", node),
