@@ -2,6 +2,7 @@
 
 import pulumi
 
+from components.applications import Applications, ApplicationsArgs
 from components.artifacts import artifact_stores
 from components.catalogs import Catalogs, CatalogsArgs
 from components.compute import ComputePlane, ComputePlaneArgs
@@ -26,6 +27,7 @@ data = DataLayer("data", DataLayerArgs(config=config, minio=storage.minio, postg
 catalogs = Catalogs("catalogs", CatalogsArgs(config=config, hosts=hosts, artifacts=artifacts, data=data))
 compute = ComputePlane("compute", ComputePlaneArgs(config=config, hosts=hosts, artifacts=artifacts, data=data,
                                                    catalogs=catalogs))
+apps = Applications("apps", ApplicationsArgs(config=config, hosts=hosts, data=data, compute=compute))
 
 pulumi.export("minioApiUrl", storage.minio_api_url)
 pulumi.export("minioConsoleUrl", storage.minio_console_url)
@@ -42,3 +44,10 @@ pulumi.export("sparkMasterUrl", compute.spark.master_url)
 pulumi.export("sparkMasterUiUrl", compute.spark.master_ui_url)
 pulumi.export("jupyterUrl", compute.spark.jupyter_url)
 pulumi.export("jupyterToken", compute.spark.jupyter_token)
+pulumi.export("mlflowUrl", apps.mlflow_url)
+pulumi.export("supersetUrl", apps.superset_url)
+pulumi.export("supersetAdminUser", apps.superset.admin_user)
+pulumi.export("supersetAdminPassword", apps.superset.admin_password)
+pulumi.export("airflowUrl", apps.airflow.url)
+pulumi.export("airflowAdminUser", apps.airflow.admin_user)
+pulumi.export("airflowAdminPassword", apps.airflow.admin_password)

@@ -3,9 +3,8 @@
 One mechanism everywhere: a one-shot init container per docker host downloads every pinned
 artifact the services on that host need into a named volume, verifies each against the
 checksum pinned here and exits; the services mount the volume read-only at `JARS`. They mount
-it by `verified_volume`, a name that resolves only once the fetch container exited 0, so no
-service starts on a host whose jars failed to verify (the docker provider records the exit
-code of an attached one-shot container but does not fail on it). Nothing is built and no image is modified, so images stay the
+it by `verified_volume`, a name that resolves only once the fetch job exited 0, so no service
+starts on a host whose jars failed to verify. Nothing is built and no image is modified, so images stay the
 upstream ones and a version bump is one line in `ARTIFACTS` (the checksum changes with it).
 A file already present with the right checksum is not downloaded again.
 """
@@ -19,6 +18,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components.config import LakehouseConfig
+from components.containers import JobArgs, VolumeMount, after_success, run_job
 from components.hosts import DockerHost
 from components.services import SERVICES
 
@@ -90,28 +90,13 @@ class ArtifactStore(pulumi.ComponentResource):
         super().__init__("lakehouse:artifacts:ArtifactStore", name, None, opts)
         on_host = pulumi.ResourceOptions(parent=self, provider=args.host.provider)
         self.volume = docker.Volume(f"{name}-volume", name=args.volume_name, opts=on_host)
-        self.fetch = docker.Container(
-            f"{name}-fetch",
-            name=args.container_name,
-            image=args.host.image(FETCH_IMAGE).image_id,
-            command=["sh", "-c", fetch_script(args.artifacts)],
-            volumes=[docker.ContainerVolumeArgs(volume_name=self.volume.name, container_path=JARS)],
-            attach=True,
-            must_run=False,
-            restart="no",
-            memory=128,
-            opts=pulumi.ResourceOptions.merge(on_host, pulumi.ResourceOptions(delete_before_replace=True)),
-        )
-        self.verified_volume = pulumi.Output.all(self.volume.name, self.fetch.exit_code).apply(
-            lambda values: _verified(values[0], values[1]))
+        self.fetch = run_job(f"{name}-fetch", JobArgs(
+            host=args.host, image=FETCH_IMAGE, container_name=args.container_name,
+            command=["sh", "-c", fetch_script(args.artifacts)], memory_mb=128,
+            volumes=(VolumeMount(self.volume.name, JARS),),
+        ), self)
+        self.verified_volume = after_success(self.fetch, self.volume.name)
         self.register_outputs({"volume": self.verified_volume, "files": [a.file for a in args.artifacts]})
-
-
-def _verified(volume: str, exit_code: int) -> str:
-    if exit_code != 0:
-        raise RuntimeError(f"fetching the pinned jars into volume {volume} failed (exit code {exit_code}): "
-                           f"see `docker logs` of the fetch container")
-    return volume
 
 
 def artifact_stores(config: LakehouseConfig, hosts: Mapping[str, DockerHost]) -> dict[str, ArtifactStore]:

@@ -1,23 +1,30 @@
-"""The one way a long-running service container is created.
+"""The two ways a container is created: a long-running service, and a one-shot job.
 
 Every service gets a pinned `RemoteImage` (`image=image_id`), a real health check that
 `wait=True` blocks on, restart `unless-stopped`, its memory limit and published ports from
-config, the host's shared network, and `delete_before_replace` because its name and host
-ports are fixed.
+config, the host's shared network (or host networking on compute hosts), and
+`delete_before_replace` because its name and host ports are fixed.
+
+A job (database migrations, init scripts, jar fetches) runs to completion once per change of
+its inputs. The docker provider records its exit code but does not fail on it, so whatever must
+wait for a job takes its inputs through `after_success`, which resolves only for exit code 0:
+a failed job stops the deployment before anything that needs it is created.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Mapping, Sequence, TypeVar
 
 import pulumi
 import pulumi_docker as docker
 
 from components.config import Instance, LakehouseConfig, ServiceConfig
-from components.endpoints import container_name
+from components.endpoints import HOST_GATEWAY, container_name
 from components.hosts import DockerHost
 from components.services import SERVICES
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -97,15 +104,10 @@ def service_container(name: str, args: ContainerArgs, parent: pulumi.Resource) -
     where = args.placement
     on_host = pulumi.ResourceOptions(parent=parent, provider=where.host.provider)
     spec = SERVICES[where.service.name]
-    if spec.host_network:
-        network: dict = {"network_mode": "host"}
-    else:
-        network = {
-            "ports": [docker.ContainerPortArgs(internal=spec.ports[port].container, external=published)
-                      for port, published in where.instance.ports.items()],
-            "networks_advanced": [docker.ContainerNetworksAdvancedArgs(name=where.host.network.name,
-                                                                       aliases=[where.instance.name])],
-        }
+    network = _network(where.host, spec.host_network, [where.instance.name])
+    if not spec.host_network:
+        network["ports"] = [docker.ContainerPortArgs(internal=spec.ports[port].container, external=published)
+                            for port, published in where.instance.ports.items()]
     return docker.Container(
         f"{name}-container",
         name=where.container_name,
@@ -124,6 +126,66 @@ def service_container(name: str, args: ContainerArgs, parent: pulumi.Resource) -
         opts=pulumi.ResourceOptions.merge(on_host, pulumi.ResourceOptions(delete_before_replace=True,
                                                                           depends_on=list(args.depends_on))),
     )
+
+
+def _network(where_host: DockerHost, host_network: bool, aliases: Sequence[str]) -> dict:
+    if host_network:
+        return {"network_mode": "host"}
+    return {"networks_advanced": [docker.ContainerNetworksAdvancedArgs(name=where_host.network.name,
+                                                                       aliases=list(aliases))],
+            "hosts": [docker.ContainerHostArgs(host=HOST_GATEWAY, ip="host-gateway")]}
+
+
+@dataclass(frozen=True)
+class JobArgs:
+    host: DockerHost
+    image: str
+    container_name: str
+    command: Sequence[str]
+    host_network: bool = False
+    envs: pulumi.Input[Sequence[pulumi.Input[str]]] = ()
+    volumes: Sequence[VolumeMount] = ()
+    uploads: Sequence[Upload] = ()
+    memory_mb: int = 256
+    depends_on: Sequence[pulumi.Resource] = ()
+
+    @staticmethod
+    def of(where: Placement, suffix: str, command: Sequence[str], **extra) -> "JobArgs":
+        """A job in a service's image, on its host and network, named `<container>-<suffix>`."""
+        return JobArgs(host=where.host, image=where.service.image, container_name=f"{where.container_name}-{suffix}",
+                       command=command, host_network=SERVICES[where.service.name].host_network,
+                       memory_mb=where.service.memory_mb, **extra)
+
+
+def run_job(name: str, args: JobArgs, parent: pulumi.Resource) -> docker.Container:
+    """A one-shot container (`attach`: the deployment waits for it to exit)."""
+    return docker.Container(
+        name,
+        name=args.container_name,
+        image=args.host.image(args.image).image_id,
+        command=list(args.command),
+        envs=args.envs,
+        **_network(args.host, args.host_network, ()),
+        volumes=[docker.ContainerVolumeArgs(volume_name=v.volume, container_path=v.path, read_only=v.read_only)
+                 for v in args.volumes],
+        uploads=[docker.ContainerUploadArgs(file=u.path, content=u.content) for u in args.uploads],
+        attach=True,
+        must_run=False,
+        restart="no",
+        memory=args.memory_mb,
+        opts=pulumi.ResourceOptions(parent=parent, provider=args.host.provider, delete_before_replace=True,
+                                    depends_on=list(args.depends_on)),
+    )
+
+
+def after_success(job: docker.Container, value: pulumi.Input[T]) -> pulumi.Output[T]:
+    """`value`, available only once `job` exited 0; a failed job fails the deployment here."""
+    def check(values: list) -> T:
+        exit_code, name, result = values
+        if exit_code != 0:
+            raise RuntimeError(f"job container {name} failed with exit code {exit_code}: see `docker logs {name}`")
+        return result
+    return pulumi.Output.all(job.exit_code, job.name, value).apply(check)
 
 
 def data_volume(name: str, volume_name: str, host: DockerHost, retain: bool, parent: pulumi.Resource) -> docker.Volume:

@@ -112,9 +112,15 @@ _TABLE = (
     Service("jupyter", Plane.COMPUTE, image=_SPARK_IMAGE, memory="2g",
             ports={"lab": Port(8888, 8888), "driver": Port(7200, 7200), "blockmanager": Port(7201, 7201)},
             artifacts=_SPARK_JARS),
-    Service("mlflow", Plane.STORAGE, grants=(Grant("mlflow"),), database="mlflow"),
-    Service("airflow", Plane.COMPUTE, grants=(Grant("landing"), Grant("warehouse", write=False)), database="airflow"),
-    Service("superset", Plane.STORAGE, database="superset"),
+    Service("mlflow", Plane.STORAGE, image="ghcr.io/mlflow/mlflow:v3.17.0-full", memory="1g",
+            ports={"http": Port(5000, 5000)}, grants=(Grant("mlflow"),), database="mlflow"),
+    Service("superset", Plane.STORAGE, image="apache/superset:6.1.0-dev", memory="2g",
+            ports={"http": Port(8088, 8088)}, database="superset"),
+    # Four components (api-server, scheduler, dag-processor, triggerer) of one service, each with this memory.
+    Service("airflow", Plane.COMPUTE, image="apache/airflow:3.3.2-python3.12", memory="1536m",
+            ports={"api": Port(8082, 8082), "scheduler-health": Port(8974, 8974), "logs": Port(8793, 8793),
+                   "triggerer-logs": Port(8794, 8794)},
+            grants=(Grant("landing"), Grant("warehouse", write=False)), database="airflow"),
 )
 
 SERVICES: Mapping[str, Service] = MappingProxyType({s.name: s for s in _TABLE})

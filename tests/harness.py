@@ -12,6 +12,7 @@ and each generated password has a unique, recognisable value so tests can look f
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import runpy
@@ -95,7 +96,9 @@ class StackRun:
 
     def generated_secrets(self) -> set[str]:
         """Every plaintext value the mocks generated as a secret."""
-        return {r.outputs["result"]["value"] for r in self.of_type("random:index/randomPassword:RandomPassword")}
+        passwords = {r.outputs["result"]["value"] for r in self.of_type("random:index/randomPassword:RandomPassword")}
+        raw_bytes = {r.outputs["base64"]["value"] for r in self.of_type("random:index/randomBytes:RandomBytes")}
+        return passwords | raw_bytes | {b.replace("+", "-").replace("/", "_") for b in raw_bytes}
 
 
 class LakehouseMocks(pulumi.runtime.Mocks):
@@ -104,6 +107,10 @@ class LakehouseMocks(pulumi.runtime.Mocks):
         digest = hashlib.sha256(args.name.encode()).hexdigest()
         if args.typ == "random:index/randomPassword:RandomPassword":
             outputs["result"] = f"{GENERATED_PREFIX}{digest[:24]}"
+        elif args.typ == "random:index/randomBytes:RandomBytes":
+            # Standard base64 with both characters Fernet must not see, to prove they are translated.
+            raw = bytes.fromhex(digest)[: int(args.inputs["length"])]
+            outputs["base64"] = base64.b64encode(b"\xfb\xff" + raw[2:]).decode()
         elif args.typ == "docker:index/remoteImage:RemoteImage":
             outputs["imageId"] = f"sha256:{digest}"
         elif args.typ == "docker:index/container:Container" and args.inputs.get("attach"):
