@@ -16,15 +16,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Mapping
 
 import pulumi
 import pulumi_random as random
 
-from components.containers import (ContainerArgs, Healthcheck, JobArgs, Placement, Upload, VolumeMount,
-                                   after_success, data_volume, run_job, service_container)
+from components.backing import BackingArgs
+from components.containers import (ContainerArgs, Healthcheck, JobArgs, Upload, VolumeMount, after_success,
+                                   data_volume, run_job, service_container)
 from components.credentials import generated_password
-from components.data import DatabaseCredentials, S3Credentials
+from components.endpoints import Endpoint
 from components.s3 import S3Settings
 
 DAGS_DIR = Path(__file__).resolve().parent.parent / "dags"
@@ -39,15 +40,14 @@ def fernet_key(standard_base64: str) -> str:
     return standard_base64.replace("+", "-").replace("/", "_")
 
 
-def connections(trino: str, trino_port: int, minio_endpoint: str, s3: S3Settings, spark_master: str,
-                spark_port: int) -> dict[str, str]:
+def connections(trino: Endpoint, s3: S3Settings, spark_master: Endpoint) -> dict[str, str]:
     """`AIRFLOW_CONN_<ID>` values (JSON) by variable name."""
     documents = {
-        "trino_default": {"conn_type": "trino", "host": trino, "port": trino_port, "login": "airflow",
+        "trino_default": {"conn_type": "trino", "host": trino.host, "port": trino.port, "login": "airflow",
                           "extra": {"catalog": "iceberg"}},
         "minio": {"conn_type": "aws", "login": s3.access_key, "password": s3.secret_key,
-                  "extra": {"endpoint_url": minio_endpoint, "region_name": s3.region}},
-        "spark_default": {"conn_type": "spark", "host": f"spark://{spark_master}", "port": spark_port},
+                  "extra": {"endpoint_url": s3.endpoint, "region_name": s3.region}},
+        "spark_default": {"conn_type": "spark", "host": f"spark://{spark_master.host}", "port": spark_master.port},
     }
     return {f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(doc, sort_keys=True) for conn_id, doc in documents.items()}
 
@@ -118,23 +118,18 @@ def dag_uploads(directory: Path = DAGS_DIR) -> list[Upload]:
 
 @dataclass(frozen=True)
 class AirflowArgs:
-    placement: Placement
-    postgres_hostport: str
-    database: DatabaseCredentials
-    s3: S3Credentials
-    minio_endpoint: str
-    region: str
-    trino: tuple[str, int]
-    spark_master: tuple[str, int]
+    backing: BackingArgs
+    trino: Endpoint
+    spark_master: Endpoint
     retain_logs: bool
-    prefix: str
-    depends_on: Sequence[pulumi.Resource]
+    logs_volume_name: str
 
 
 class Airflow(pulumi.ComponentResource):
     def __init__(self, name: str, args: AirflowArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("lakehouse:orchestration:Airflow", name, None, opts)
-        where = args.placement
+        backing = args.backing
+        where = backing.placement
         ports = where.instance.ports
         self.url = f"http://{where.address}:{ports['api']}"
         self.admin_user = ADMIN_USER
@@ -142,20 +137,14 @@ class Airflow(pulumi.ComponentResource):
         fernet = random.RandomBytes(f"{name}-fernet-key", length=32, opts=pulumi.ResourceOptions(parent=self))
         jwt_secret = generated_password(f"{name}-jwt-secret", self, length=64).result
         api_secret = generated_password(f"{name}-api-secret-key", self, length=64).result
-        database = args.database
-        env = pulumi.Output.all(database.password, fernet.base64, jwt_secret, api_secret, self.admin_password,
-                                args.s3.secret_key).apply(lambda v: airflow_env(
-            AirflowSecrets(
-                database_uri=f"postgresql+psycopg2://{database.user}:{v[0]}@{args.postgres_hostport}/"
-                             f"{database.database}",
-                fernet_key=fernet_key(v[1]), jwt_secret=v[2], api_secret_key=v[3], admin_password=v[4]),
-            self.url, ports,
-            connections(args.trino[0], args.trino[1], args.minio_endpoint,
-                        S3Settings(args.minio_endpoint, args.region, args.s3.access_key, v[5]),
-                        args.spark_master[0], args.spark_master[1])))
+        env = pulumi.Output.all(backing.database.password, fernet.base64, jwt_secret, api_secret,
+                                self.admin_password, backing.s3.secret_key).apply(lambda v: airflow_env(
+            AirflowSecrets(database_uri=backing.sqlalchemy(v[0]), fernet_key=fernet_key(v[1]), jwt_secret=v[2],
+                           api_secret_key=v[3], admin_password=v[4]),
+            self.url, ports, connections(args.trino, backing.s3_settings(v[5]), args.spark_master)))
         self.migrate = run_job(f"{name}-migrate", JobArgs.of(
-            where, "migrate", ["db", "migrate"], envs=env, depends_on=args.depends_on), self)
-        logs = data_volume(f"{name}-logs", f"{args.prefix}-airflow-logs", where.host, args.retain_logs, self)
+            where, "migrate", ["db", "migrate"], envs=env, depends_on=backing.depends_on), self)
+        logs = data_volume(f"{name}-logs", args.logs_volume_name, where.host, args.retain_logs, self)
         migrated_env = after_success(self.migrate, env)
         dags = dag_uploads()
         self.components = {

@@ -10,11 +10,11 @@ import pulumi
 from components.airflow import Airflow, AirflowArgs
 from components.compute import ComputePlane
 from components.config import LakehouseConfig
-from components.containers import placement
+from components.backing import backing
 from components.data import DataLayer
 from components.endpoints import resolve
 from components.hosts import DockerHost
-from components.mlflow import Mlflow, MlflowArgs
+from components.mlflow import Mlflow
 from components.superset import Superset, SupersetArgs
 
 
@@ -32,41 +32,19 @@ class Applications(pulumi.ComponentResource):
         config, data = args.config, args.data
         child = pulumi.ResourceOptions(parent=self)
 
-        mlflow = placement(config, args.hosts, "mlflow")
-        self.mlflow = Mlflow(f"{name}-mlflow", MlflowArgs(
-            placement=mlflow,
-            postgres_hostport=resolve(config, "postgres", "postgres", mlflow.instance).hostport,
-            database=data.access["mlflow"].database,
-            s3_endpoint=resolve(config, "minio", "api", mlflow.instance).url(),
-            s3=data.access["mlflow"].s3,
-            region=config.region,
-            depends_on=(data,),
-        ), child)
-
-        superset = placement(config, args.hosts, "superset")
+        self.mlflow = Mlflow(f"{name}-mlflow", backing(config, args.hosts, data, "mlflow"), child)
+        superset = backing(config, args.hosts, data, "superset", depends_on=(args.compute.trino.coordinator,))
         self.superset = Superset(f"{name}-superset", SupersetArgs(
-            placement=superset,
-            postgres_hostport=resolve(config, "postgres", "postgres", superset.instance).hostport,
-            database=data.access["superset"].database,
-            trino_hostport=resolve(config, "trino", "http", superset.instance).hostport,
-            depends_on=(data, args.compute.trino.coordinator),
+            backing=superset,
+            trino_hostport=resolve(config, "trino", "http", superset.placement.instance).hostport,
         ), child)
-
-        airflow = placement(config, args.hosts, "airflow")
-        trino = resolve(config, "trino", "http", airflow.instance)
-        spark = resolve(config, "spark", "master", airflow.instance)
+        airflow = backing(config, args.hosts, data, "airflow")
         self.airflow = Airflow(f"{name}-airflow", AirflowArgs(
-            placement=airflow,
-            postgres_hostport=resolve(config, "postgres", "postgres", airflow.instance).hostport,
-            database=data.access["airflow"].database,
-            s3=data.access["airflow"].s3,
-            minio_endpoint=resolve(config, "minio", "api", airflow.instance).url(),
-            region=config.region,
-            trino=(trino.host, trino.port),
-            spark_master=(spark.host, spark.port),
+            backing=airflow,
+            trino=resolve(config, "trino", "http", airflow.placement.instance),
+            spark_master=resolve(config, "spark", "master", airflow.placement.instance),
             retain_logs=not config.purge_on_destroy,
-            prefix=config.prefix,
-            depends_on=(data,),
+            logs_volume_name=f"{config.prefix}-airflow-logs",
         ), child)
 
         self.mlflow_url = resolve(config, "mlflow", "http").url()

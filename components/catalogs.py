@@ -8,10 +8,9 @@ from typing import Mapping
 import pulumi
 
 from components.artifacts import ArtifactStore
-from components.catalog_args import CatalogArgs
+from components.backing import BackingArgs, backing
 from components.config import LakehouseConfig
 from components.data import DataLayer
-from components.containers import placement
 from components.endpoints import resolve
 from components.hive_metastore import HiveMetastore
 from components.hosts import DockerHost
@@ -32,20 +31,9 @@ class Catalogs(pulumi.ComponentResource):
         config = args.config
         child = pulumi.ResourceOptions(parent=self)
 
-        def catalog_args(service: str) -> CatalogArgs:
-            where = placement(config, args.hosts, service)
-            instance = where.instance
-            access = args.data.access[service]
-            return CatalogArgs(
-                placement=where,
-                postgres_hostport=resolve(config, "postgres", "postgres", instance).hostport,
-                database=access.database,
-                s3_endpoint=resolve(config, "minio", "api", instance).url(),
-                s3=access.s3,
-                region=config.region,
-                jars_volume=args.artifacts[instance.host].verified_volume,
-                depends_on=(args.data,),
-            )
+        def catalog_args(service: str) -> BackingArgs:
+            host = config.services[service].host
+            return backing(config, args.hosts, args.data, service, jars_volume=args.artifacts[host].verified_volume)
 
         self.iceberg_rest = IcebergRest(f"{name}-iceberg-rest", catalog_args("iceberg-rest"), child)
         self.hive_metastore = HiveMetastore(f"{name}-hive-metastore", catalog_args("hive-metastore"), child)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pulumi
 
 from components.artifacts import JARS
-from components.catalog_args import CatalogArgs
+from components.backing import BackingArgs
 from components.containers import ContainerArgs, Healthcheck, Upload, VolumeMount, service_container
 from components.formats import s3a_properties, site_xml
 from components.s3 import S3Settings
@@ -52,7 +52,7 @@ def hive_metastore_env(memory_mb: int) -> list[str]:
 
 
 class HiveMetastore(pulumi.ComponentResource):
-    def __init__(self, name: str, args: CatalogArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: BackingArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("lakehouse:catalog:HiveMetastore", name, None, opts)
         self.container = service_container(name, ContainerArgs(
             placement=args.placement,

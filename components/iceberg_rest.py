@@ -11,7 +11,7 @@ from __future__ import annotations
 import pulumi
 
 from components.artifacts import ARTIFACTS, JARS
-from components.catalog_args import CatalogArgs
+from components.backing import BackingArgs
 from components.containers import ContainerArgs, Healthcheck, VolumeMount, service_container
 from components.s3 import S3Settings, warehouse_uri
 from components.services import SERVICES
@@ -44,7 +44,7 @@ def iceberg_rest_env(jdbc: str, db_user: str, db_password: str, s3: S3Settings) 
 
 
 class IcebergRest(pulumi.ComponentResource):
-    def __init__(self, name: str, args: CatalogArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: BackingArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("lakehouse:catalog:IcebergRest", name, None, opts)
         envs = pulumi.Output.all(args.database.password, args.s3.secret_key).apply(
             lambda secrets: iceberg_rest_env(args.jdbc, args.database.user, secrets[0], args.s3_settings(secrets[1])))

@@ -8,13 +8,12 @@ the server (`--serve-artifacts`) into the `mlflow` bucket with MLflow's own MinI
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Sequence
 
 import pulumi
 
-from components.containers import ContainerArgs, Healthcheck, Placement, service_container
-from components.data import DatabaseCredentials, S3Credentials
+from components.backing import BackingArgs
+from components.containers import ContainerArgs, Healthcheck, service_container
 from components.s3 import S3Settings
 from components.services import SERVICES
 
@@ -22,10 +21,6 @@ _PORT = SERVICES["mlflow"].ports["http"].container
 # The image has python but neither curl nor wget.
 HEALTHCHECK = Healthcheck(test=("CMD", "python", "-c", "import urllib.request; urllib.request.urlopen("
                                 f"'http://127.0.0.1:{_PORT}/health', timeout=5)"))
-
-
-def backend_store_uri(hostport: str, database: DatabaseCredentials, password: str) -> str:
-    return f"postgresql+psycopg2://{database.user}:{password}@{hostport}/{database.database}"
 
 
 def allowed_hosts(names: Sequence[tuple[str, int]]) -> str:
@@ -49,26 +44,14 @@ def mlflow_env(store_uri: str, s3: S3Settings) -> list[str]:
     ]
 
 
-@dataclass(frozen=True)
-class MlflowArgs:
-    placement: Placement
-    postgres_hostport: str
-    database: DatabaseCredentials
-    s3_endpoint: str
-    s3: S3Credentials
-    region: str
-    depends_on: Sequence[pulumi.Resource]
-
-
 class Mlflow(pulumi.ComponentResource):
-    def __init__(self, name: str, args: MlflowArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: BackingArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("lakehouse:ml:Mlflow", name, None, opts)
         where = args.placement
         hosts = allowed_hosts([(where.container_name, _PORT), (where.instance.name, _PORT),
                                (where.address, where.instance.ports["http"])])
-        envs = pulumi.Output.all(args.database.password, args.s3.secret_key).apply(lambda secrets: mlflow_env(
-            backend_store_uri(args.postgres_hostport, args.database, secrets[0]),
-            S3Settings(args.s3_endpoint, args.region, args.s3.access_key, secrets[1])))
+        envs = pulumi.Output.all(args.database.password, args.s3.secret_key).apply(
+            lambda secrets: mlflow_env(args.sqlalchemy(secrets[0]), args.s3_settings(secrets[1])))
         self.container = service_container(name, ContainerArgs(
             placement=where,
             healthcheck=HEALTHCHECK,

@@ -12,14 +12,12 @@ only after it succeeded.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
 
 import pulumi
 
-from components.containers import (ContainerArgs, Healthcheck, JobArgs, Placement, Upload, after_success, run_job,
-                                   service_container)
+from components.backing import BackingArgs
+from components.containers import ContainerArgs, Healthcheck, JobArgs, Upload, after_success, run_job, service_container
 from components.credentials import generated_password
-from components.data import DatabaseCredentials
 from components.services import SERVICES
 
 CONFIG_PATH = "/app/pythonpath/superset_config.py"
@@ -27,10 +25,6 @@ ADMIN_USER = "admin"
 TRINO_DATABASE_NAME = "Lakehouse (Trino iceberg)"
 _PORT = SERVICES["superset"].ports["http"].container
 HEALTHCHECK = Healthcheck(test=("CMD", "curl", "-fsS", f"http://localhost:{_PORT}/health"), start_period="60s")
-
-
-def metadata_uri(hostport: str, database: DatabaseCredentials, password: str) -> str:
-    return f"postgresql+psycopg2://{database.user}:{password}@{hostport}/{database.database}"
 
 
 def trino_uri(hostport: str, catalog: str = "iceberg") -> str:
@@ -77,28 +71,26 @@ def init_script() -> str:
 
 @dataclass(frozen=True)
 class SupersetArgs:
-    placement: Placement
-    postgres_hostport: str
-    database: DatabaseCredentials
+    backing: BackingArgs
     trino_hostport: str
-    depends_on: Sequence[pulumi.Resource]
 
 
 class Superset(pulumi.ComponentResource):
     def __init__(self, name: str, args: SupersetArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("lakehouse:bi:Superset", name, None, opts)
-        where = args.placement
+        backing = args.backing
+        where = backing.placement
         self.admin_user = ADMIN_USER
         self.admin_password = generated_password(f"{name}-admin-password", self, length=24).result
         secret_key = generated_password(f"{name}-secret-key", self, length=64).result
         trino = trino_uri(args.trino_hostport)
         job_envs = pulumi.Output.all(secret_key, self.admin_password).apply(
             lambda secrets: init_env(secrets[0], secrets[1], trino))
-        config = Upload(CONFIG_PATH, args.database.password.apply(
-            lambda password: superset_config(metadata_uri(args.postgres_hostport, args.database, password))))
+        config = Upload(CONFIG_PATH, backing.database.password.apply(
+            lambda password: superset_config(backing.sqlalchemy(password))))
         self.init = run_job(f"{name}-init", JobArgs.of(
             where, "init", ["bash", "-c", init_script()], envs=job_envs, uploads=(config,),
-            depends_on=args.depends_on), self)
+            depends_on=backing.depends_on), self)
         self.container = service_container(name, ContainerArgs(
             placement=where,
             healthcheck=HEALTHCHECK,

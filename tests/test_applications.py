@@ -15,7 +15,9 @@ import pytest
 from components.airflow import (AirflowSecrets, airflow_env, api_server_command, connections, dag_uploads,
                                 fernet_key)
 from components.data import DatabaseCredentials
-from components.mlflow import allowed_hosts, backend_store_uri, mlflow_command, mlflow_env
+from components.endpoints import Endpoint
+from components.backing import sqlalchemy_url
+from components.mlflow import allowed_hosts, mlflow_command, mlflow_env
 from components.s3 import S3Settings
 from components.superset import init_script, superset_config, trino_uri
 from harness import StackRun, is_secret_wrapper
@@ -71,7 +73,7 @@ def test_mlflow_command_env_and_allowed_hosts():
         "mlflow", "server", "--host", "0.0.0.0", "--port", "5000", "--artifacts-destination", "s3://mlflow/",
         "--serve-artifacts", "--allowed-hosts", "h"]
     database = DatabaseCredentials("mlflow", "mlflow", None)
-    uri = backend_store_uri("lakehouse-postgres:5432", database, "pw")
+    uri = sqlalchemy_url("lakehouse-postgres:5432", database, "pw")
     assert uri == "postgresql+psycopg2://mlflow:pw@lakehouse-postgres:5432/mlflow"
     assert mlflow_env(uri, S3) == [
         f"MLFLOW_BACKEND_STORE_URI={uri}", "MLFLOW_S3_ENDPOINT_URL=http://192.168.10.20:9000",
@@ -86,7 +88,7 @@ def test_fernet_key_is_url_safe_base64_of_32_bytes():
 
 
 def test_airflow_connections_parse_with_the_right_hosts_ports_and_catalog():
-    conns = connections("192.168.10.31", 8080, "http://192.168.10.20:9000", S3, "192.168.10.31", 7077)
+    conns = connections(Endpoint("192.168.10.31", 8080), S3, Endpoint("192.168.10.31", 7077))
     assert sorted(conns) == ["AIRFLOW_CONN_MINIO", "AIRFLOW_CONN_SPARK_DEFAULT", "AIRFLOW_CONN_TRINO_DEFAULT"]
     trino = json.loads(conns["AIRFLOW_CONN_TRINO_DEFAULT"])
     assert (trino["conn_type"], trino["host"], trino["port"], trino["extra"]) == (

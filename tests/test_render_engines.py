@@ -14,7 +14,7 @@ import jproperties
 import pytest
 
 from components.artifacts import JARS, Artifact, fetch_script
-from components.catalog_args import jdbc_url
+from components.backing import jdbc_url
 from components.formats import java_properties, s3a_properties, site_xml
 from components.hive_metastore import core_site, hive_metastore_env, hive_site
 from components.iceberg_rest import iceberg_rest_command, iceberg_rest_env
