@@ -32,7 +32,11 @@ DAGS_DIR = Path(__file__).resolve().parent.parent / "dags"
 AIRFLOW_HOME = "/opt/airflow"
 ADMIN_USER = "admin"
 PASSWORDS_FILE = f"{AIRFLOW_HOME}/simple_auth_manager_passwords.json"
-PROVIDERS = ("apache-airflow-providers-trino==6.6.1", "apache-airflow-providers-apache-spark==6.3.2")
+# Installed at start by the image's entrypoint; the image's constraints file picks their versions
+# (the ones Airflow released together with the image), and pinning apache-airflow keeps it in place.
+PROVIDERS = ("apache-airflow-providers-trino", "apache-airflow-providers-apache-spark")
+AIRFLOW_VERSION = "3.3.2"
+PARALLELISM = 4  # LocalExecutor: tasks run inside the scheduler's container and memory limit
 
 
 def fernet_key(standard_base64: str) -> str:
@@ -66,6 +70,7 @@ def airflow_env(secrets: AirflowSecrets, api_url: str, ports: Mapping[str, int],
     """The one environment of every component (and of the migration job)."""
     settings = {
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": str(PARALLELISM),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": secrets.database_uri,
         "AIRFLOW__CORE__FERNET_KEY": secrets.fernet_key,
@@ -80,11 +85,16 @@ def airflow_env(secrets: AirflowSecrets, api_url: str, ports: Mapping[str, int],
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(ports["logs"]),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(ports["triggerer-logs"]),
         "AIRFLOW_ADMIN_PASSWORD": secrets.admin_password,
-        "_PIP_ADDITIONAL_REQUIREMENTS": " ".join(
-            [*PROVIDERS, "--constraint", "/home/airflow/constraints.txt"]),
         **conns,
     }
     return [f"{key}={value}" for key, value in settings.items()]
+
+
+def with_providers(env: list[str]) -> list[str]:
+    """A long-running component's environment: the shared one plus the providers to install at start
+    (the migration job needs none, so it does not depend on PyPI)."""
+    requirements = [f"apache-airflow=={AIRFLOW_VERSION}", *PROVIDERS, "--constraint", "/home/airflow/constraints.txt"]
+    return [*env, f"_PIP_ADDITIONAL_REQUIREMENTS={' '.join(requirements)}"]
 
 
 def api_server_command(port: int) -> list[str]:
@@ -145,7 +155,7 @@ class Airflow(pulumi.ComponentResource):
         self.migrate = run_job(f"{name}-migrate", JobArgs.of(
             where, "migrate", ["db", "migrate"], envs=env, depends_on=backing.depends_on), self)
         logs = data_volume(f"{name}-logs", args.logs_volume_name, where.host, args.retain_logs, self)
-        migrated_env = after_success(self.migrate, env)
+        migrated_env = after_success(self.migrate, env.apply(with_providers))
         dags = dag_uploads()
         self.components = {
             component: service_container(f"{name}-{component}", ContainerArgs(

@@ -183,7 +183,9 @@ def after_success(job: docker.Container, value: pulumi.Input[T]) -> pulumi.Outpu
     def check(values: list) -> T:
         exit_code, name, result = values
         if exit_code != 0:
-            raise RuntimeError(f"job container {name} failed with exit code {exit_code}: see `docker logs {name}`")
+            raise RuntimeError(f"job container {name} failed with exit code {exit_code}: see `docker logs {name}`; "
+                               f"after fixing the cause, run it again with `pulumi up --replace <its URN>` "
+                               f"(`pulumi stack --show-urns`)")
         return result
     return pulumi.Output.all(job.exit_code, job.name, value).apply(check)
 

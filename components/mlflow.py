@@ -29,9 +29,16 @@ def allowed_hosts(names: Sequence[tuple[str, int]]) -> str:
     return ",".join([*hosts, "localhost:*", "127.0.0.1:*"])
 
 
-def mlflow_command(bucket: str, hosts: str) -> list[str]:
-    return ["mlflow", "server", "--host", "0.0.0.0", "--port", str(_PORT),
-            "--artifacts-destination", f"s3://{bucket}/", "--serve-artifacts", "--allowed-hosts", hosts]
+def cors_origins(names: Sequence[tuple[str, int]]) -> str:
+    """Browsers send an Origin even on same-origin writes; MLflow refuses writes from origins it
+    does not list, so the UI needs its own origins here."""
+    return ",".join(f"http://{name}:{port}" for name, port in names)
+
+
+def mlflow_command(bucket: str, hosts: str, origins: str, workers: int = 2) -> list[str]:
+    return ["mlflow", "server", "--host", "0.0.0.0", "--port", str(_PORT), "--workers", str(workers),
+            "--artifacts-destination", f"s3://{bucket}/", "--serve-artifacts",
+            "--allowed-hosts", hosts, "--cors-allowed-origins", origins]
 
 
 def mlflow_env(store_uri: str, s3: S3Settings) -> list[str]:
@@ -48,15 +55,15 @@ class Mlflow(pulumi.ComponentResource):
     def __init__(self, name: str, args: BackingArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("lakehouse:ml:Mlflow", name, None, opts)
         where = args.placement
-        hosts = allowed_hosts([(where.container_name, _PORT), (where.instance.name, _PORT),
-                               (where.address, where.instance.ports["http"])])
+        names = [(where.container_name, _PORT), (where.instance.name, _PORT),
+                 (where.address, where.instance.ports["http"])]
         envs = pulumi.Output.all(args.database.password, args.s3.secret_key).apply(
             lambda secrets: mlflow_env(args.sqlalchemy(secrets[0]), args.s3_settings(secrets[1])))
         self.container = service_container(name, ContainerArgs(
             placement=where,
             healthcheck=HEALTHCHECK,
             envs=envs,
-            command=mlflow_command("mlflow", hosts),
+            command=mlflow_command("mlflow", allowed_hosts(names), cors_origins(names)),
             depends_on=args.depends_on,
         ), self)
         self.register_outputs({"container": self.container.name})

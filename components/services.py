@@ -117,7 +117,7 @@ _TABLE = (
     Service("superset", Plane.STORAGE, image="apache/superset:6.1.0-dev", memory="2g",
             ports={"http": Port(8088, 8088)}, database="superset"),
     # Four components (api-server, scheduler, dag-processor, triggerer) of one service, each with this memory.
-    Service("airflow", Plane.COMPUTE, image="apache/airflow:3.3.2-python3.12", memory="1536m",
+    Service("airflow", Plane.COMPUTE, image="apache/airflow:3.3.2-python3.12", memory="1536m",  # AIRFLOW_VERSION
             ports={"api": Port(8082, 8082), "scheduler-health": Port(8974, 8974), "logs": Port(8793, 8793),
                    "triggerer-logs": Port(8794, 8794)},
             grants=(Grant("landing"), Grant("warehouse", write=False)), database="airflow"),

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from components.airflow import (AirflowSecrets, airflow_env, api_server_command, connections, dag_uploads,
-                                fernet_key)
+                                fernet_key, with_providers)
 from components.data import DatabaseCredentials
 from components.endpoints import Endpoint
 from components.backing import sqlalchemy_url
-from components.mlflow import allowed_hosts, mlflow_command, mlflow_env
+from components.mlflow import allowed_hosts, cors_origins, mlflow_command, mlflow_env
 from components.s3 import S3Settings
 from components.superset import init_script, superset_config, trino_uri
 from harness import StackRun, is_secret_wrapper
@@ -69,9 +69,12 @@ def test_superset_init_is_repeatable_and_registers_trino_by_name():
 def test_mlflow_command_env_and_allowed_hosts():
     assert allowed_hosts([("lakehouse-mlflow", 5000), ("nas.lan", 15000)]) == (
         "lakehouse-mlflow,lakehouse-mlflow:5000,nas.lan,nas.lan:15000,localhost:*,127.0.0.1:*")
-    assert mlflow_command("mlflow", "h") == [
-        "mlflow", "server", "--host", "0.0.0.0", "--port", "5000", "--artifacts-destination", "s3://mlflow/",
-        "--serve-artifacts", "--allowed-hosts", "h"]
+    assert cors_origins([("lakehouse-mlflow", 5000), ("nas.lan", 15000)]) == (
+        "http://lakehouse-mlflow:5000,http://nas.lan:15000")
+    assert mlflow_command("mlflow", "h", "o") == [
+        "mlflow", "server", "--host", "0.0.0.0", "--port", "5000", "--workers", "2",
+        "--artifacts-destination", "s3://mlflow/", "--serve-artifacts", "--allowed-hosts", "h",
+        "--cors-allowed-origins", "o"]
     database = DatabaseCredentials("mlflow", "mlflow", None)
     uri = sqlalchemy_url("lakehouse-postgres:5432", database, "pw")
     assert uri == "postgresql+psycopg2://mlflow:pw@lakehouse-postgres:5432/mlflow"
@@ -108,9 +111,12 @@ def test_airflow_env_and_the_api_server_seeding_its_admin():
     assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://192.168.10.31:8082/execution/"
     assert (env["AIRFLOW__CORE__FERNET_KEY"], env["AIRFLOW__API_AUTH__JWT_SECRET"]) == ("f", "j")
-    assert env["_PIP_ADDITIONAL_REQUIREMENTS"] == (
-        "apache-airflow-providers-trino==6.6.1 apache-airflow-providers-apache-spark==6.3.2 "
-        "--constraint /home/airflow/constraints.txt")
+    assert env["AIRFLOW__CORE__PARALLELISM"] == "4"
+    assert "_PIP_ADDITIONAL_REQUIREMENTS" not in env
+    components_env = dict(e.split("=", 1) for e in with_providers([f"{k}={v}" for k, v in env.items()]))
+    assert components_env == {**env, "_PIP_ADDITIONAL_REQUIREMENTS": (
+        "apache-airflow==3.3.2 apache-airflow-providers-trino apache-airflow-providers-apache-spark "
+        "--constraint /home/airflow/constraints.txt")}
     command = api_server_command(8082)
     assert command[:2] == ["bash", "-c"] and command[2].endswith("exec airflow api-server --port 8082")
     rendered = subprocess.run(["bash", "-c", command[2].split(" && ")[0].replace(
@@ -120,12 +126,13 @@ def test_airflow_env_and_the_api_server_seeding_its_admin():
 
 
 def test_dag_versions_in_the_dev_requirements_match_what_the_image_installs():
-    from components.airflow import PROVIDERS
+    from components.airflow import AIRFLOW_VERSION, PROVIDERS
     from components.services import SERVICES
 
-    dev = (ROOT / "requirements-dev.txt").read_text().split()
-    assert f"apache-airflow=={SERVICES['airflow'].image.split(':')[1].split('-')[0]}" in dev
-    assert set(PROVIDERS) <= set(dev)
+    assert SERVICES["airflow"].image.split(":")[1].startswith(f"{AIRFLOW_VERSION}-")
+    dev = dict(line.split("==") for line in (ROOT / "requirements-dev.txt").read_text().split() if "==" in line)
+    assert dev["apache-airflow"] == AIRFLOW_VERSION
+    assert set(PROVIDERS) | {"apache-airflow-providers-amazon"} <= set(dev)
 
 
 def test_the_dags_folder_loads_in_a_real_dagbag(tmp_path):
@@ -160,7 +167,8 @@ def test_airflow_components_share_one_environment_from_the_outputs(homelab: Stac
     assert minio["extra"]["endpoint_url"] == f"http://{NAS}:9000"
     assert json.loads(env["AIRFLOW_CONN_TRINO_DEFAULT"])["host"] == COMPUTE
     assert json.loads(env["AIRFLOW_CONN_SPARK_DEFAULT"])["host"] == f"spark://{COMPUTE}"
-    assert env_of(homelab, "apps-airflow-migrate") == env
+    migrate = env_of(homelab, "apps-airflow-migrate")
+    assert {**migrate, "_PIP_ADDITIONAL_REQUIREMENTS": env["_PIP_ADDITIONAL_REQUIREMENTS"]} == env
 
 
 def test_airflow_components_start_only_after_the_migration(homelab: StackRun):
