@@ -13,6 +13,6 @@ class S3Settings:
     secret_key: str
 
 
-def warehouse_uri(scheme: str = "s3") -> str:
+def warehouse_uri() -> str:
     """Root of the Iceberg warehouse; namespaces `bronze` and `gold` become its zones."""
-    return f"{scheme}://warehouse/"
+    return "s3://warehouse/"

@@ -74,7 +74,7 @@ BUCKETS: tuple[Bucket, ...] = (
            description="Raw files as they arrive (ingest drop zone); objects expire after "
                        "`landingExpirationDays`."),
     Bucket("warehouse", versioned=True,
-           description="Table data, versioned. Zones: `bronze/` (cleaned copies of landing data) and "
+           description="Table data. Zones: `bronze/` (cleaned copies of landing data) and "
                        "`gold/` (curated, query-ready tables) are Iceberg namespaces of the same name; "
                        "`hive/` holds legacy Hive tables."),
     Bucket("mlflow", description="MLflow run artifacts and registered models."),
@@ -124,3 +124,22 @@ _TABLE = (
 )
 
 SERVICES: Mapping[str, Service] = MappingProxyType({s.name: s for s in _TABLE})
+
+
+def buckets_markdown() -> str:
+    """The README's bucket table."""
+    rows = ["| bucket | versioned | what it holds |", "| --- | --- | --- |"]
+    rows += [f"| `{b.name}` | {'yes' if b.versioned else 'no'} | {b.description} |" for b in BUCKETS]
+    return "\n".join(rows) + "\n"
+
+
+def access_markdown() -> str:
+    """The README's table of each service's own MinIO access and database."""
+    def grant(g: Grant) -> str:
+        return f"`{g.bucket}/{g.prefix}` {'read/write' if g.write else 'read'}"
+
+    rows = ["| service | MinIO user: access | database (owned by its role) |", "| --- | --- | --- |"]
+    rows += [f"| {s.name} | {'`' + s.ident + '`: ' + ', '.join(map(grant, s.grants)) if s.grants else '-'} | "
+             f"{'`' + s.database + '` (`' + s.ident + '`)' if s.database else '-'} |"
+             for s in SERVICES.values() if s.grants or s.database]
+    return "\n".join(rows) + "\n"

@@ -1,16 +1,19 @@
-"""The README's configuration reference is the config module's, and names the test command CI runs."""
+"""The README's generated tables are the code's, and the README names the test command CI runs."""
 
+import runpy
 from pathlib import Path
 
-from components.config import reference_markdown
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
+TABLES = runpy.run_path(str(ROOT / "scripts" / "readme_tables.py"))
 
 
-def test_configuration_reference_matches_the_config_module():
-    section = README.split("<!-- config-reference:start -->\n")[1].split("<!-- config-reference:end -->")[0]
-    assert section == reference_markdown(), "run: python scripts/config_reference.py --write"
+@pytest.mark.parametrize("section", sorted(TABLES["SECTIONS"]))
+def test_generated_tables_match_the_code(section):
+    render = TABLES["SECTIONS"][section]
+    assert TABLES["generated"](README, section) == render(), "run: python scripts/readme_tables.py --write"
 
 
 def test_ci_runs_the_readme_test_command():
