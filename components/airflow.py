@@ -129,6 +129,7 @@ def dag_uploads(directory: Path = DAGS_DIR) -> list[Upload]:
 @dataclass(frozen=True)
 class AirflowArgs:
     backing: BackingArgs
+    api: Endpoint  # the api-server as its own components (and users) reach it
     trino: Endpoint
     spark_master: Endpoint
     retain_logs: bool
@@ -141,7 +142,7 @@ class Airflow(pulumi.ComponentResource):
         backing = args.backing
         where = backing.placement
         ports = where.instance.ports
-        self.url = f"http://{where.address}:{ports['api']}"
+        self.url = args.api.url()
         self.admin_user = ADMIN_USER
         self.admin_password = generated_password(f"{name}-admin-password", self, length=24).result
         fernet = random.RandomBytes(f"{name}-fernet-key", length=32, opts=pulumi.ResourceOptions(parent=self))

@@ -41,6 +41,7 @@ class Applications(pulumi.ComponentResource):
         airflow = backing(config, args.hosts, data, "airflow")
         self.airflow = Airflow(f"{name}-airflow", AirflowArgs(
             backing=airflow,
+            api=resolve(config, "airflow", "api", airflow.placement.instance),
             trino=resolve(config, "trino", "http", airflow.placement.instance),
             spark_master=resolve(config, "spark", "master", airflow.placement.instance),
             retain_logs=not config.purge_on_destroy,
