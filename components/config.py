@@ -280,7 +280,7 @@ def is_port(value: Any) -> bool:
 
 
 class _Parser:
-    """Collects problems while reading raw values; never raises until `finish`."""
+    """Collects problems while reading raw values; `parse` raises them all together at the end."""
 
     def __init__(self, raw: Mapping[str, Any]):
         self.raw = raw
@@ -433,16 +433,12 @@ def _parse_proxmox(p: _Parser, hosts: Mapping[str, HostConfig]) -> tuple[Optiona
         if "proxmox" in p.raw or "proxmoxApiToken" in p.raw:
             p.problem("vms", raw_vms, "at least one VM when `proxmox` is configured")
         return None, {}
+    problems_before = len(p.problems)
     px = p.mapping("proxmox", p.top("proxmox"), "proxmox")
     token = p.check("proxmoxApiToken", p.top("proxmoxApiToken", None),
                     lambda v: isinstance(v, str) and bool(_TOKEN.match(v)),
                     "a secret API token `user@realm!tokenid=uuid`, set with "
                     "`pulumi config set --secret lakehouse:proxmoxApiToken ...` (required with vms)")
-    if token is None:
-        p.problem("proxmoxApiToken", None, "a secret API token `user@realm!tokenid=uuid`, set with "
-                  "`pulumi config set --secret lakehouse:proxmoxApiToken ...` (required with vms)")
-    if isinstance(token, str) and not _TOKEN.match(token):
-        token = _MISSING
 
     def text(key: str, default: Any, ok: Callable[[Any], bool], expected: str) -> Any:
         value = px.get(key, default)
@@ -493,7 +489,7 @@ def _parse_proxmox(p: _Parser, hosts: Mapping[str, HostConfig]) -> tuple[Optiona
 
     vms = [_parse_vm(p, i, raw, node, subnet) for i, raw in enumerate(raw_vms)]
     _check_unique(p, vms, hosts)
-    if any(vm is None for vm in vms) or p.problems:
+    if any(vm is None for vm in vms) or len(p.problems) > problems_before:
         return None, {}
     proxmox = ProxmoxConfig(
         endpoint=endpoint, api_token=token, insecure=insecure, ssh_user=ssh_user,

@@ -168,3 +168,8 @@ def test_five_vms_evaluate_and_spread_workers():
     assert len(run.of_type(VM)) == 5 and len(run.of_type("command:remote:Command")) == 5
     hosts = {run.by_urn(run.named(f"compute-trino-worker-{i}-container").provider).name for i in range(1, 6)}
     assert hosts == {f"compute{i}-docker" for i in range(1, 6)}
+
+
+def test_an_unrelated_problem_does_not_hide_the_vms_from_placement():
+    found = _problems(_homelab_raw(region="", services={"trino": {"host": "compute2"}}))
+    assert found == ["lakehouse:region = '': expected a non-empty region name like us-east-1"]
