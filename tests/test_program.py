@@ -74,3 +74,23 @@ def test_containers_are_pinned_healthy_limited_and_restarted(stack_run: StackRun
 def test_each_image_is_pulled_once_per_host(stack_run: StackRun):
     pulls = [(r.provider, r.inputs["name"]) for r in stack_run.of_type("docker:index/remoteImage:RemoteImage")]
     assert len(pulls) == len(set(pulls))
+
+
+def _keys(value, path=""):
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _keys(inner, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from _keys(inner, f"{path}[{index}]")
+    else:
+        yield path, value
+
+
+def test_stack_files_hold_no_plaintext_secret(stack_run: StackRun):
+    from harness import stack_config
+
+    secretish = re.compile(r"(password|secret|token|key)(?!s\b)", re.IGNORECASE)
+    found = [(path, value) for path, value in _keys(stack_config(stack_run.stack))
+             if secretish.search(path.rsplit(".", 1)[-1]) and value is not None]
+    assert found == [], "set secrets with `pulumi config set --secret`, or let the stack generate them"
