@@ -31,10 +31,10 @@ class ComputePlane(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         catalogs_ready = (args.catalogs.iceberg_rest.container, args.catalogs.hive_metastore.container)
         self.trino = Trino(f"{name}-trino", TrinoArgs(
-            config=args.config, hosts=dict(args.hosts), s3=args.data.access["trino"].s3, depends_on=catalogs_ready,
+            config=args.config, hosts=args.hosts, s3=args.data.access["trino"].s3, depends_on=catalogs_ready,
         ), child)
         self.spark = Spark(f"{name}-spark", SparkArgs(
-            config=args.config, hosts=dict(args.hosts), s3=args.data.access["spark"].s3,
+            config=args.config, hosts=args.hosts, s3=args.data.access["spark"].s3,
             jars_volumes={host: store.verified_volume for host, store in args.artifacts.items()},
             depends_on=catalogs_ready[:1],
         ), child)

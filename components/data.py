@@ -18,7 +18,7 @@ import pulumi_postgresql as postgresql
 
 from components.config import LakehouseConfig
 from components.credentials import generated_password
-from components.endpoints import resolve
+from components.endpoints import Endpoint, resolve
 from components.minio import Minio
 from components.postgres import Postgres
 from components.services import BUCKETS, SERVICES, Bucket, Grant, Service
@@ -114,8 +114,9 @@ class DataLayer(pulumi.ComponentResource):
             for service in SERVICES.values()
             if service.grants or service.database
         }
+        self.connection_details = self._connection_details(minio_endpoint, postgres_endpoint)
         self.register_outputs({"buckets": {b: r.bucket for b, r in self.buckets.items()},
-                               "services": self.connection_details()})
+                               "services": self.connection_details})
 
     def _on_minio(self, **extra: Any) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, provider=self.minio_provider, **extra)
@@ -154,15 +155,13 @@ class DataLayer(pulumi.ComponentResource):
         postgresql.Database(f"{name}-db", name=service.database, owner=role.name, opts=on_postgres)
         return DatabaseCredentials(database=service.database, user=service.ident, password=password)
 
-    def connection_details(self) -> pulumi.Output[dict[str, Any]]:
+    def _connection_details(self, minio: Endpoint, postgres: Endpoint) -> pulumi.Output[dict[str, Any]]:
         """Per-service connection details as seen from the Pulumi machine, as one secret."""
-        minio_url = resolve(self._config, "minio", "api").url()
-        postgres = resolve(self._config, "postgres", "postgres")
         details: dict[str, Any] = {}
         for service, access in self.access.items():
             entry: dict[str, Any] = {}
             if access.s3:
-                entry["s3"] = {"endpoint": minio_url, "accessKey": access.s3.access_key,
+                entry["s3"] = {"endpoint": minio.url(), "accessKey": access.s3.access_key,
                                "secretKey": access.s3.secret_key, "region": self._config.region}
             if access.database:
                 entry["postgres"] = {"host": postgres.host, "port": postgres.port,

@@ -10,7 +10,7 @@ jars come from the artifact volume on both driver and executor classpaths.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import pulumi
 
@@ -87,7 +87,7 @@ def jupyter_env(token: str, port: int, region: str) -> list[str]:
 @dataclass(frozen=True)
 class SparkArgs:
     config: LakehouseConfig
-    hosts: dict[str, DockerHost]
+    hosts: Mapping[str, DockerHost]
     s3: S3Credentials
     jars_volumes: dict[str, pulumi.Input[str]]  # verified artifact volume by host
     depends_on: Sequence[pulumi.Resource]

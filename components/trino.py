@@ -9,7 +9,7 @@ own MinIO user.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import pulumi
 
@@ -70,7 +70,7 @@ def hive_catalog(metastore_uri: str, s3: S3Settings) -> dict[str, str]:
 @dataclass(frozen=True)
 class TrinoArgs:
     config: LakehouseConfig
-    hosts: dict[str, DockerHost]
+    hosts: Mapping[str, DockerHost]
     s3: S3Credentials
     depends_on: Sequence[pulumi.Resource]
 
