@@ -42,6 +42,11 @@ def is_secret_wrapper(value: Any) -> bool:
     return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
 
 
+def unwrap(value: Any) -> Any:
+    """The plain value of a possibly secret-marked input."""
+    return value["value"] if is_secret_wrapper(value) else value
+
+
 def shipped_stacks() -> list[str]:
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
 
@@ -93,6 +98,18 @@ class StackRun:
 
     def by_urn(self, urn: str) -> Resource:
         return next(r for r in self.resources if r.urn == urn)
+
+    def envs(self, container: str) -> dict[str, str]:
+        """A container's environment as a dict."""
+        return dict(e.split("=", 1) for e in unwrap(self.named(container).inputs["envs"]))
+
+    def uploads(self, container: str) -> dict[str, str]:
+        """A container's uploaded files by path."""
+        return {u["file"]: unwrap(u["content"]) for u in unwrap(self.named(container).inputs.get("uploads", []))}
+
+    def password(self, name: str) -> str:
+        """The value the mocks generated for the RandomPassword `name`."""
+        return self.named(name).outputs["result"]["value"]
 
     def generated_secrets(self) -> set[str]:
         """Every plaintext value the mocks generated as a secret."""

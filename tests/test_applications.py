@@ -28,18 +28,6 @@ AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 S3 = S3Settings("http://192.168.10.20:9000", "us-east-1", "airflow", "s3cr3t")
 
 
-def plain(value):
-    return value["value"] if is_secret_wrapper(value) else value
-
-
-def env_of(run: StackRun, name: str) -> dict[str, str]:
-    return dict(e.split("=", 1) for e in plain(run.named(name).inputs["envs"]))
-
-
-def secret_of(run: StackRun, name: str) -> str:
-    return run.named(name).outputs["result"]["value"]
-
-
 # --- rendering --------------------------------------------------------------------------------
 
 def test_superset_config_compiles_and_holds_the_uri_and_the_key_reference():
@@ -154,20 +142,20 @@ def test_the_dags_folder_loads_in_a_real_dagbag(tmp_path):
 # --- wiring -----------------------------------------------------------------------------------
 
 def test_airflow_components_share_one_environment_from_the_outputs(homelab: StackRun):
-    envs = [env_of(homelab, f"apps-airflow-{c}-container") for c in AIRFLOW_COMPONENTS]
+    envs = [homelab.envs(f"apps-airflow-{c}-container") for c in AIRFLOW_COMPONENTS]
     assert all(env == envs[0] for env in envs), "JWT secret, fernet key and connections identical everywhere"
     env = envs[0]
-    assert env["AIRFLOW__API_AUTH__JWT_SECRET"] == secret_of(homelab, "apps-airflow-jwt-secret")
+    assert env["AIRFLOW__API_AUTH__JWT_SECRET"] == homelab.password("apps-airflow-jwt-secret")
     assert len(base64.urlsafe_b64decode(env["AIRFLOW__CORE__FERNET_KEY"])) == 32
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == (
-        f"postgresql+psycopg2://airflow:{secret_of(homelab, 'data-airflow-db-password')}@{NAS}:5432/airflow")
+        f"postgresql+psycopg2://airflow:{homelab.password('data-airflow-db-password')}@{NAS}:5432/airflow")
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == f"http://{COMPUTE}:8082/execution/"
     minio = json.loads(env["AIRFLOW_CONN_MINIO"])
-    assert (minio["login"], minio["password"]) == ("airflow", secret_of(homelab, "data-airflow-s3-secret"))
+    assert (minio["login"], minio["password"]) == ("airflow", homelab.password("data-airflow-s3-secret"))
     assert minio["extra"]["endpoint_url"] == f"http://{NAS}:9000"
     assert json.loads(env["AIRFLOW_CONN_TRINO_DEFAULT"])["host"] == COMPUTE
     assert json.loads(env["AIRFLOW_CONN_SPARK_DEFAULT"])["host"] == f"spark://{COMPUTE}"
-    migrate = env_of(homelab, "apps-airflow-migrate")
+    migrate = homelab.envs("apps-airflow-migrate")
     assert {**migrate, "_PIP_ADDITIONAL_REQUIREMENTS": env["_PIP_ADDITIONAL_REQUIREMENTS"]} == env
 
 
@@ -193,32 +181,30 @@ def test_superset_init_gates_the_web_container_and_registers_the_resolved_trino(
     init = homelab.named("apps-superset-init")
     web = homelab.named("apps-superset-container")
     assert init.urn in web.property_dependencies["envs"]
-    assert env_of(homelab, "apps-superset-init")["SUPERSET_TRINO_URI"] == f"trino://superset@{COMPUTE}:8080/iceberg"
-    assert env_of(homelab, "apps-superset-init")["SUPERSET_ADMIN_PASSWORD"] == secret_of(
-        homelab, "apps-superset-admin-password")
-    assert set(env_of(homelab, "apps-superset-container")) == {"SUPERSET_SECRET_KEY"}
-    config = {u["file"]: plain(u["content"]) for u in plain(web.inputs["uploads"])}[
-        "/app/pythonpath/superset_config.py"]
-    assert (f"postgresql+psycopg2://superset:{secret_of(homelab, 'data-superset-db-password')}"
+    assert homelab.envs("apps-superset-init")["SUPERSET_TRINO_URI"] == f"trino://superset@{COMPUTE}:8080/iceberg"
+    assert homelab.envs("apps-superset-init")["SUPERSET_ADMIN_PASSWORD"] == homelab.password("apps-superset-admin-password")
+    assert set(homelab.envs("apps-superset-container")) == {"SUPERSET_SECRET_KEY"}
+    config = homelab.uploads("apps-superset-container")["/app/pythonpath/superset_config.py"]
+    assert (f"postgresql+psycopg2://superset:{homelab.password('data-superset-db-password')}"
             f"@lakehouse-postgres:5432/superset") in config
     assert is_secret_wrapper(web.inputs["uploads"])
 
 
 def test_superset_on_one_host_reaches_trino_through_the_host_gateway(stack_runs):
     local = stack_runs["local"]
-    assert env_of(local, "apps-superset-init")["SUPERSET_TRINO_URI"] == (
+    assert local.envs("apps-superset-init")["SUPERSET_TRINO_URI"] == (
         "trino://superset@host.docker.internal:8080/iceberg")
     assert local.named("apps-superset-container").inputs["hosts"] == [
         {"host": "host.docker.internal", "ip": "host-gateway"}]
 
 
 def test_mlflow_uses_its_own_database_and_bucket(homelab: StackRun):
-    env = env_of(homelab, "apps-mlflow-container")
+    env = homelab.envs("apps-mlflow-container")
     assert env["MLFLOW_BACKEND_STORE_URI"] == (
-        f"postgresql+psycopg2://mlflow:{secret_of(homelab, 'data-mlflow-db-password')}@lakehouse-postgres:5432/mlflow")
+        f"postgresql+psycopg2://mlflow:{homelab.password('data-mlflow-db-password')}@lakehouse-postgres:5432/mlflow")
     assert env["MLFLOW_S3_ENDPOINT_URL"] == "http://lakehouse-minio:9000"
     assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == (
-        "mlflow", secret_of(homelab, "data-mlflow-s3-secret"))
+        "mlflow", homelab.password("data-mlflow-s3-secret"))
     command = homelab.named("apps-mlflow-container").inputs["command"]
     assert f"{NAS}:5000" in command[command.index("--allowed-hosts") + 1].split(",")
     assert homelab.named("apps-mlflow-container").inputs["healthcheck"]["tests"][:2] == ["CMD", "python"]

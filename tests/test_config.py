@@ -8,18 +8,13 @@ import pytest
 
 from components.config import ConfigError, parse, parse_memory_mb
 from harness import run_stack
+from readers import config_problems as problems
 
 NAS = {"address": "192.168.10.20", "ssh": {"user": "lakehouse", "options": ["StrictHostKeyChecking=accept-new"]}}
 
 
 def minimal(**overrides: Any) -> dict[str, Any]:
     return {"storageHost": "nas", "hosts": {"nas": NAS}, **overrides}
-
-
-def problems(raw: dict[str, Any]) -> list[str]:
-    with pytest.raises(ConfigError) as caught:
-        parse(raw)
-    return [str(p) for p in caught.value.problems]
 
 
 def test_minimal_config_parses_with_defaults():

@@ -2,72 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import jproperties
 import pytest
-import xml.etree.ElementTree as ElementTree
 
 from harness import StackRun, is_secret_wrapper, run_stack
+from readers import parse_properties as properties
+from readers import parse_site_xml as site
 
 NAS = "192.168.10.20"
 COMPUTE = "192.168.10.31"
 
 
-def plain(value: Any) -> Any:
-    return value["value"] if is_secret_wrapper(value) else value
-
-
-def uploads(run: StackRun, container: str) -> dict[str, str]:
-    return {u["file"]: plain(u["content"]) for u in plain(run.named(container).inputs.get("uploads", []))}
-
-
-def properties(text: str) -> dict[str, str]:
-    parsed = jproperties.Properties()
-    parsed.load(text.encode())
-    return {key: parsed[key].data for key in parsed}
-
-
-def site(text: str) -> dict[str, str]:
-    root = ElementTree.fromstring(text)
-    return {p.findtext("name"): p.findtext("value") for p in root.iter("property")}
-
-
-def envs(run: StackRun, container: str) -> dict[str, str]:
-    return dict(e.split("=", 1) for e in plain(run.named(container).inputs["envs"]))
-
-
-def secret_of(run: StackRun, password_resource: str) -> str:
-    return run.named(password_resource).outputs["result"]["value"]
-
-
 def test_iceberg_rest_uses_its_own_database_and_s3_user_on_the_nas_network(homelab: StackRun):
-    env = envs(homelab, "catalogs-iceberg-rest-container")
+    env = homelab.envs("catalogs-iceberg-rest-container")
     assert env["CATALOG_URI"] == "jdbc:postgresql://lakehouse-postgres:5432/iceberg"
     assert env["CATALOG_JDBC_USER"] == "iceberg_rest"
-    assert env["CATALOG_JDBC_PASSWORD"] == secret_of(homelab, "data-iceberg-rest-db-password")
+    assert env["CATALOG_JDBC_PASSWORD"] == homelab.password("data-iceberg-rest-db-password")
     assert env["CATALOG_S3_ENDPOINT"] == "http://lakehouse-minio:9000"
     assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == (
-        "iceberg_rest", secret_of(homelab, "data-iceberg-rest-s3-secret"))
+        "iceberg_rest", homelab.password("data-iceberg-rest-s3-secret"))
     assert is_secret_wrapper(homelab.named("catalogs-iceberg-rest-container").inputs["envs"])
 
 
 def test_hive_metastore_uses_its_own_database_and_s3_user(homelab: StackRun):
-    files = uploads(homelab, "catalogs-hive-metastore-container")
+    files = homelab.uploads("catalogs-hive-metastore-container")
     hive = site(files["/opt/hive/conf/hive-site.xml"])
     assert hive["javax.jdo.option.ConnectionURL"] == "jdbc:postgresql://lakehouse-postgres:5432/metastore"
     assert hive["javax.jdo.option.ConnectionUserName"] == "hive_metastore"
-    assert hive["javax.jdo.option.ConnectionPassword"] == secret_of(homelab, "data-hive-metastore-db-password")
+    assert hive["javax.jdo.option.ConnectionPassword"] == homelab.password("data-hive-metastore-db-password")
     core = site(files["/opt/hive/conf/core-site.xml"])
     assert core["fs.s3a.endpoint"] == "http://lakehouse-minio:9000"
     assert (core["fs.s3a.access.key"], core["fs.s3a.secret.key"]) == (
-        "hive_metastore", secret_of(homelab, "data-hive-metastore-s3-secret"))
+        "hive_metastore", homelab.password("data-hive-metastore-s3-secret"))
     assert is_secret_wrapper(homelab.named("catalogs-hive-metastore-container").inputs["uploads"])
 
 
 def test_trino_catalogs_point_at_the_catalogs_and_minio_with_trinos_credentials(homelab: StackRun):
     for node in ("compute-trino-container", "compute-trino-worker-1-container"):
-        files = uploads(homelab, node)
+        files = homelab.uploads(node)
         iceberg = properties(files["/etc/trino/catalog/iceberg.properties"])
         hive = properties(files["/etc/trino/catalog/hive.properties"])
         assert iceberg["iceberg.rest-catalog.uri"] == f"http://{NAS}:8181"
@@ -75,13 +46,13 @@ def test_trino_catalogs_point_at_the_catalogs_and_minio_with_trinos_credentials(
         for catalog in (iceberg, hive):
             assert catalog["s3.endpoint"] == f"http://{NAS}:9000"
             assert (catalog["s3.aws-access-key"], catalog["s3.aws-secret-key"]) == (
-                "trino", secret_of(homelab, "data-trino-s3-secret"))
+                "trino", homelab.password("data-trino-s3-secret"))
             assert not any(key.startswith("hive.s3.") for key in catalog)
 
 
 def test_trino_nodes_advertise_their_host_and_find_the_coordinator(homelab: StackRun):
-    coordinator = uploads(homelab, "compute-trino-container")
-    worker = uploads(homelab, "compute-trino-worker-1-container")
+    coordinator = homelab.uploads("compute-trino-container")
+    worker = homelab.uploads("compute-trino-worker-1-container")
     assert properties(coordinator["/etc/trino/config.properties"]) == {
         "coordinator": "true", "node-scheduler.include-coordinator": "false",
         "http-server.http.port": "8080", "discovery.uri": f"http://{COMPUTE}:8080"}
@@ -95,14 +66,14 @@ def test_trino_nodes_advertise_their_host_and_find_the_coordinator(homelab: Stac
 
 
 def test_spark_defaults_use_the_rest_catalog_and_sparks_credentials(homelab: StackRun):
-    defaults = properties(uploads(homelab, "compute-spark-jupyter-container")[
+    defaults = properties(homelab.uploads("compute-spark-jupyter-container")[
         "/usr/local/spark/conf/spark-defaults.conf"])
     assert defaults["spark.master"] == f"spark://{COMPUTE}:7077"
     assert defaults["spark.sql.defaultCatalog"] == "iceberg"
     assert defaults["spark.sql.catalog.iceberg.uri"] == f"http://{NAS}:8181"
     assert defaults["spark.sql.catalog.iceberg.s3.endpoint"] == f"http://{NAS}:9000"
     assert defaults["spark.sql.catalog.iceberg.s3.access-key-id"] == "spark"
-    assert defaults["spark.sql.catalog.iceberg.s3.secret-access-key"] == secret_of(homelab, "data-spark-s3-secret")
+    assert defaults["spark.sql.catalog.iceberg.s3.secret-access-key"] == homelab.password("data-spark-s3-secret")
     assert defaults["spark.hadoop.fs.s3a.access.key"] == "spark"
     assert defaults["spark.driver.host"] == COMPUTE
     assert defaults["spark.executorEnv.AWS_REGION"] == "us-east-1"
@@ -124,8 +95,8 @@ def test_spark_workers_join_the_master_and_everyone_mounts_the_verified_jars(hom
 
 
 def test_jupyter_is_protected_by_a_generated_secret_token(homelab: StackRun):
-    token = secret_of(homelab, "compute-spark-jupyter-token")
-    assert envs(homelab, "compute-spark-jupyter-container")["JUPYTER_TOKEN"] == token
+    token = homelab.password("compute-spark-jupyter-token")
+    assert homelab.envs("compute-spark-jupyter-container")["JUPYTER_TOKEN"] == token
     assert "jupyterToken" in homelab.secret_outputs and homelab.outputs["jupyterToken"] == token
     assert homelab.outputs["jupyterUrl"] == f"http://{COMPUTE}:8888"
 
@@ -163,10 +134,10 @@ def test_worker_counts_evaluate(workers: int):
     names = {r.name for r in run.of_type("docker:index/container:Container")}
     assert sum(n.startswith("compute-trino-worker-") for n in names) == workers
     assert sum(n.startswith("compute-spark-worker-") for n in names) == workers
-    server = properties(uploads(run, "compute-trino-container")["/etc/trino/config.properties"])
+    server = properties(run.uploads("compute-trino-container")["/etc/trino/config.properties"])
     assert server["node-scheduler.include-coordinator"] == str(workers == 0).lower()
     if workers == 10:
-        ports = [properties(uploads(run, f"compute-trino-worker-{i}-container")["/etc/trino/config.properties"])[
+        ports = [properties(run.uploads(f"compute-trino-worker-{i}-container")["/etc/trino/config.properties"])[
             "http-server.http.port"] for i in range(1, 11)]
         assert ports == [str(8090 + i // 2) for i in range(10)], "alternating over two VMs, offset per VM"
 
@@ -178,6 +149,6 @@ def test_workers_spread_over_the_compute_hosts():
     assert run.error is None
     hosts = [run.by_urn(run.named(f"compute-trino-worker-{i}-container").provider).name for i in (1, 2, 3)]
     assert hosts == ["compute1-docker", "nas-docker", "compute1-docker"]
-    ports = [properties(uploads(run, f"compute-trino-worker-{i}-container")["/etc/trino/config.properties"])[
+    ports = [properties(run.uploads(f"compute-trino-worker-{i}-container")["/etc/trino/config.properties"])[
         "http-server.http.port"] for i in (1, 2, 3)]
     assert ports == ["8090", "8090", "8091"]

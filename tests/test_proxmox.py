@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
-from components.config import ConfigError, parse
 from components.proxmox import cloud_init, ready_script
 from harness import StackRun, TEST_SECRETS, is_secret_wrapper, run_stack, stack_config
+from readers import config_problems
 
 VM = "proxmoxve:index/vmLegacy:VmLegacy"
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITestKey me@host"
@@ -122,12 +122,6 @@ def _homelab_raw(**changes: Any) -> dict[str, Any]:
     return raw
 
 
-def _problems(raw: dict[str, Any]) -> list[str]:
-    with pytest.raises(ConfigError) as caught:
-        parse(raw)
-    return [str(p) for p in caught.value.problems]
-
-
 def _vms(**second: Any) -> list[dict[str, Any]]:
     vms = copy.deepcopy(stack_config("homelab")["lakehouse:vms"])
     vms[1].update(second)
@@ -151,13 +145,13 @@ def _vms(**second: Any) -> list[dict[str, Any]]:
                                      "lakehouse:proxmoxApiToken ...` (required with vms)"),
 ])
 def test_bad_vm_configs_name_the_problem(changes, expected):
-    assert expected in _problems(_homelab_raw(**changes))
+    assert expected in config_problems(_homelab_raw(**changes))
 
 
 def test_a_missing_token_is_a_config_error_before_anything_is_registered():
     raw = _homelab_raw()
     del raw["proxmoxApiToken"]
-    assert any(p.startswith("lakehouse:proxmoxApiToken = None: expected a secret API token") for p in _problems(raw))
+    assert any(p.startswith("lakehouse:proxmoxApiToken = None: expected a secret API token") for p in config_problems(raw))
 
 
 def test_five_vms_evaluate_and_spread_workers():
@@ -171,5 +165,5 @@ def test_five_vms_evaluate_and_spread_workers():
 
 
 def test_an_unrelated_problem_does_not_hide_the_vms_from_placement():
-    found = _problems(_homelab_raw(region="", services={"trino": {"host": "compute2"}}))
+    found = config_problems(_homelab_raw(region="", services={"trino": {"host": "compute2"}}))
     assert found == ["lakehouse:region = '': expected a non-empty region name like us-east-1"]

@@ -8,9 +8,6 @@ import hashlib
 import os
 import shutil
 import subprocess
-import xml.etree.ElementTree as ET
-
-import jproperties
 import pytest
 
 from components.artifacts import JARS, Artifact, fetch_script
@@ -21,6 +18,7 @@ from components.iceberg_rest import iceberg_rest_command, iceberg_rest_env
 from components.s3 import S3Settings
 from components.spark import jupyter_env, master_command, spark_defaults, worker_command
 from components.trino import config_properties, hive_catalog, iceberg_catalog, node_properties
+from readers import parse_properties, parse_site_xml
 
 S3 = S3Settings("http://lakehouse-minio:9000", "us-east-1", "trino", "s3cr3t")
 JDBC = "jdbc:postgresql://lakehouse-postgres:5432/iceberg"
@@ -34,29 +32,6 @@ S3A = {
     "fs.s3a.path.style.access": "true",
     "fs.s3a.connection.ssl.enabled": "false",
 }
-
-
-# --- real parsers -------------------------------------------------------------------------------
-
-def parse_properties(text: str) -> dict[str, str]:
-    """What a Java `Properties.load` (Trino, Spark) reads from the rendered text."""
-    properties = jproperties.Properties()
-    properties.load(text.encode())
-    return dict(properties.properties)
-
-
-def parse_site_xml(text: str) -> dict[str, str]:
-    """What Hadoop's `Configuration` reads: `<configuration><property><name/><value/>...`."""
-    root = ET.fromstring(text.encode())
-    assert root.tag == "configuration"
-    parsed: dict[str, str] = {}
-    for prop in root:
-        assert prop.tag == "property"
-        assert [child.tag for child in prop] == ["name", "value"]
-        name, value = prop.findtext("name"), prop.findtext("value")
-        assert name not in parsed, f"duplicate property {name}"
-        parsed[name] = value
-    return parsed
 
 
 def fixture_catalog_properties(env: list[str]) -> dict[str, str]:
