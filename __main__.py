@@ -2,15 +2,15 @@
 
 import pulumi
 
-from components.applications import Applications, ApplicationsArgs
-from components.artifacts import artifact_stores
-from components.catalogs import Catalogs, CatalogsArgs
-from components.compute import ComputePlane, ComputePlaneArgs
-from components.config import load
-from components.data import DataLayer, DataLayerArgs
-from components.hosts import DockerHost, DockerHostArgs
-from components.proxmox import ComputeVms, ComputeVmsArgs
-from components.storage import StoragePlane, StoragePlaneArgs
+from components.applications.layer import Applications, ApplicationsArgs
+from components.platform.artifacts import artifact_stores
+from components.catalogs.layer import Catalogs, CatalogsArgs
+from components.compute.plane import ComputePlane, ComputePlaneArgs
+from components.platform.config import load
+from components.storage.data import DataLayer, DataLayerArgs
+from components.platform.hosts import DockerHost, DockerHostArgs
+from components.vms.proxmox import ComputeVms, ComputeVmsArgs
+from components.storage.plane import StoragePlane, StoragePlaneArgs
 
 config = load()
 

@@ -1,6 +1,6 @@
 """Print the README's generated tables, or rewrite them in README.md with --write.
 
-The configuration reference comes from `components.config.KEYS`, the bucket and access tables
+The configuration reference comes from `components.platform.config.KEYS`, the bucket and access tables
 from the service table; tests/test_readme.py fails when the README's copies differ.
 """
 
@@ -10,8 +10,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from components.config import reference_markdown  # noqa: E402
-from components.services import access_markdown, buckets_markdown  # noqa: E402
+from components.platform.config import reference_markdown  # noqa: E402
+from components.platform.services import access_markdown, buckets_markdown  # noqa: E402
 
 SECTIONS = {"config-reference": reference_markdown, "buckets": buckets_markdown, "access": access_markdown}
 

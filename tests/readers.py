@@ -8,7 +8,7 @@ from typing import Any
 import jproperties
 import pytest
 
-from components.config import ConfigError, parse
+from components.platform.config import ConfigError, parse
 
 
 def parse_properties(text: str) -> dict[str, str]:

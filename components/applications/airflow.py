@@ -1,0 +1,173 @@
+"""Airflow 3 (MWAA): api-server, scheduler, dag-processor and triggerer with the LocalExecutor.
+
+All four components share one environment: the metadata database, the fernet key and the JWT
+and API secrets (generated once; tasks fail with "Signature verification failed" when the JWT
+secret differs between components), the execution API URL of the api-server, and the
+connections as `AIRFLOW_CONN_*` JSON: Trino (`iceberg` catalog), MinIO (an `aws` connection with
+Airflow's own user, the endpoint and the region) and the Spark master. The image lacks the Trino
+and Spark providers; its entrypoint installs them at start, pinned against the image's own
+constraints. A one-shot `airflow db migrate` runs first; the components take their environment
+only from its success. DAGs in the repository's `dags/` are uploaded into the containers, so a
+changed DAG reaches Airflow on the next `pulumi up`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Mapping
+
+import pulumi
+import pulumi_random as random
+
+from components.storage.backing import BackingArgs
+from components.platform.containers import (ContainerArgs, Healthcheck, JobArgs, Upload, VolumeMount, after_success,
+                                   data_volume, run_job, service_container)
+from components.platform.credentials import generated_password
+from components.platform.endpoints import Endpoint
+from components.platform.s3 import S3Settings
+
+DAGS_DIR = Path(__file__).resolve().parents[2] / "dags"
+AIRFLOW_HOME = "/opt/airflow"
+ADMIN_USER = "admin"
+PASSWORDS_FILE = f"{AIRFLOW_HOME}/simple_auth_manager_passwords.json"
+# Installed at start by the image's entrypoint; the image's constraints file picks their versions
+# (the ones Airflow released together with the image), and pinning apache-airflow keeps it in place.
+PROVIDERS = ("apache-airflow-providers-trino", "apache-airflow-providers-apache-spark")
+AIRFLOW_VERSION = "3.3.2"
+PARALLELISM = 4  # LocalExecutor: tasks run inside the scheduler's container and memory limit
+
+
+def fernet_key(standard_base64: str) -> str:
+    """Fernet wants URL-safe base64 of 32 bytes; `RandomBytes.base64` is standard base64."""
+    return standard_base64.replace("+", "-").replace("/", "_")
+
+
+def connections(trino: Endpoint, s3: S3Settings, spark_master: Endpoint) -> dict[str, str]:
+    """`AIRFLOW_CONN_<ID>` values (JSON) by variable name."""
+    documents = {
+        "trino_default": {"conn_type": "trino", "host": trino.host, "port": trino.port, "login": "airflow",
+                          "extra": {"catalog": "iceberg"}},
+        "minio": {"conn_type": "aws", "login": s3.access_key, "password": s3.secret_key,
+                  "extra": {"endpoint_url": s3.endpoint, "region_name": s3.region}},
+        "spark_default": {"conn_type": "spark", "host": f"spark://{spark_master.host}", "port": spark_master.port},
+    }
+    return {f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(doc, sort_keys=True) for conn_id, doc in documents.items()}
+
+
+@dataclass(frozen=True)
+class AirflowSecrets:
+    database_uri: str
+    fernet_key: str
+    jwt_secret: str
+    api_secret_key: str
+    admin_password: str
+
+
+def airflow_env(secrets: AirflowSecrets, api_url: str, ports: Mapping[str, int],
+                conns: Mapping[str, str]) -> list[str]:
+    """The one environment of every component (and of the migration job)."""
+    settings = {
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": str(PARALLELISM),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": secrets.database_uri,
+        "AIRFLOW__CORE__FERNET_KEY": secrets.fernet_key,
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.jwt_secret,
+        "AIRFLOW__API__SECRET_KEY": secrets.api_secret_key,
+        "AIRFLOW__API__BASE_URL": api_url,
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{api_url}/execution/",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": PASSWORDS_FILE,
+        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(ports["scheduler-health"]),
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(ports["logs"]),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(ports["triggerer-logs"]),
+        "AIRFLOW_ADMIN_PASSWORD": secrets.admin_password,
+        **conns,
+    }
+    return [f"{key}={value}" for key, value in settings.items()]
+
+
+def with_providers(env: list[str]) -> list[str]:
+    """A long-running component's environment: the shared one plus the providers to install at start
+    (the migration job needs none, so it does not depend on PyPI)."""
+    requirements = [f"apache-airflow=={AIRFLOW_VERSION}", *PROVIDERS, "--constraint", "/home/airflow/constraints.txt"]
+    return [*env, f"_PIP_ADDITIONAL_REQUIREMENTS={' '.join(requirements)}"]
+
+
+def api_server_command(port: int) -> list[str]:
+    """Seed the admin's password (the api-server must be able to write the file), then serve."""
+    return ["bash", "-c", f"""printf '{{"{ADMIN_USER}": "%s"}}' "$AIRFLOW_ADMIN_PASSWORD" > {PASSWORDS_FILE} """
+                          f"&& exec airflow api-server --port {port}"]
+
+
+def _jobs_check(job_type: str) -> Healthcheck:
+    return Healthcheck(test=("CMD", "airflow", "jobs", "check", "--job-type", job_type, "--local"),
+                       interval="30s", timeout="25s", retries=10, start_period="120s")
+
+
+def components(ports: Mapping[str, int]) -> dict[str, tuple[list[str], Healthcheck]]:
+    """Command and health check of each long-running component."""
+    return {
+        "api-server": (api_server_command(ports["api"]), Healthcheck(
+            test=("CMD", "curl", "-fsS", f"http://localhost:{ports['api']}/api/v2/version"),
+            interval="15s", retries=20, start_period="120s")),
+        "scheduler": (["scheduler"], Healthcheck(
+            test=("CMD", "curl", "-fsS", f"http://localhost:{ports['scheduler-health']}/health"),
+            interval="15s", retries=20, start_period="120s")),
+        "dag-processor": (["dag-processor"], _jobs_check("DagProcessorJob")),
+        "triggerer": (["triggerer"], _jobs_check("TriggererJob")),
+    }
+
+
+def dag_uploads(directory: Path = DAGS_DIR) -> list[Upload]:
+    return [Upload(f"{AIRFLOW_HOME}/dags/{path.name}", path.read_text()) for path in sorted(directory.glob("*.py"))]
+
+
+@dataclass(frozen=True)
+class AirflowArgs:
+    backing: BackingArgs
+    api: Endpoint  # the api-server as its own components (and users) reach it
+    trino: Endpoint
+    spark_master: Endpoint
+    retain_logs: bool
+    logs_volume_name: str
+
+
+class Airflow(pulumi.ComponentResource):
+    def __init__(self, name: str, args: AirflowArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("lakehouse:orchestration:Airflow", name, None, opts)
+        backing = args.backing
+        where = backing.placement
+        ports = where.instance.ports
+        self.url = args.api.url()
+        self.admin_user = ADMIN_USER
+        self.admin_password = generated_password(f"{name}-admin-password", self, length=24).result
+        fernet = random.RandomBytes(f"{name}-fernet-key", length=32, opts=pulumi.ResourceOptions(parent=self))
+        jwt_secret = generated_password(f"{name}-jwt-secret", self, length=64).result
+        api_secret = generated_password(f"{name}-api-secret-key", self, length=64).result
+        env = pulumi.Output.all(backing.database.password, fernet.base64, jwt_secret, api_secret,
+                                self.admin_password, backing.s3.secret_key).apply(lambda v: airflow_env(
+            AirflowSecrets(database_uri=backing.sqlalchemy(v[0]), fernet_key=fernet_key(v[1]), jwt_secret=v[2],
+                           api_secret_key=v[3], admin_password=v[4]),
+            self.url, ports, connections(args.trino, backing.s3_settings(v[5]), args.spark_master)))
+        self.migrate = run_job(f"{name}-migrate", JobArgs.of(
+            where, "migrate", ["db", "migrate"], envs=env, depends_on=backing.depends_on), self)
+        logs = data_volume(f"{name}-logs", args.logs_volume_name, where.host, args.retain_logs, self)
+        migrated_env = after_success(self.migrate, env.apply(with_providers))
+        dags = dag_uploads()
+        self.components = {
+            component: service_container(f"{name}-{component}", ContainerArgs(
+                placement=replace(where, container_name=f"{where.container_name}-{component}"),
+                healthcheck=healthcheck,
+                envs=migrated_env,
+                command=command,
+                volumes=(VolumeMount(logs.name, f"{AIRFLOW_HOME}/logs"),),
+                uploads=() if component == "api-server" else tuple(dags),
+                wait_timeout=600,
+            ), self)
+            for component, (command, healthcheck) in components(ports).items()
+        }
+        self.register_outputs({"url": self.url, "adminUser": self.admin_user, "adminPassword": self.admin_password})

@@ -1,0 +1,54 @@
+"""The persona services: MLflow (ML), Superset (BI) and Airflow (orchestration), wired through outputs only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import pulumi
+
+from components.applications.airflow import Airflow, AirflowArgs
+from components.compute.plane import ComputePlane
+from components.platform.config import LakehouseConfig
+from components.storage.backing import backing
+from components.storage.data import DataLayer
+from components.platform.endpoints import resolve
+from components.platform.hosts import DockerHost
+from components.applications.mlflow import Mlflow
+from components.applications.superset import Superset, SupersetArgs
+
+
+@dataclass(frozen=True)
+class ApplicationsArgs:
+    config: LakehouseConfig
+    hosts: Mapping[str, DockerHost]
+    data: DataLayer
+    compute: ComputePlane
+
+
+class Applications(pulumi.ComponentResource):
+    def __init__(self, name: str, args: ApplicationsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("lakehouse:apps:Applications", name, None, opts)
+        config, data = args.config, args.data
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.mlflow = Mlflow(f"{name}-mlflow", backing(config, args.hosts, data, "mlflow"), child)
+        superset = backing(config, args.hosts, data, "superset", depends_on=(args.compute.trino.coordinator,))
+        self.superset = Superset(f"{name}-superset", SupersetArgs(
+            backing=superset,
+            trino_hostport=resolve(config, "trino", "http", superset.placement.instance).hostport,
+        ), child)
+        airflow = backing(config, args.hosts, data, "airflow")
+        self.airflow = Airflow(f"{name}-airflow", AirflowArgs(
+            backing=airflow,
+            api=resolve(config, "airflow", "api", airflow.placement.instance),
+            trino=resolve(config, "trino", "http", airflow.placement.instance),
+            spark_master=resolve(config, "spark", "master", airflow.placement.instance),
+            retain_logs=not config.purge_on_destroy,
+            logs_volume_name=f"{config.prefix}-airflow-logs",
+        ), child)
+
+        self.mlflow_url = resolve(config, "mlflow", "http").url()
+        self.superset_url = resolve(config, "superset", "http").url()
+        self.register_outputs({"mlflowUrl": self.mlflow_url, "supersetUrl": self.superset_url,
+                               "airflowUrl": self.airflow.url})

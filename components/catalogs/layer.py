@@ -1,0 +1,42 @@
+"""The catalogs (Glue Data Catalog): Iceberg REST and Hive Metastore, each with its own database and S3 user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import pulumi
+
+from components.platform.artifacts import ArtifactStore
+from components.storage.backing import BackingArgs, backing
+from components.platform.config import LakehouseConfig
+from components.storage.data import DataLayer
+from components.platform.endpoints import resolve
+from components.catalogs.hive_metastore import HiveMetastore
+from components.platform.hosts import DockerHost
+from components.catalogs.iceberg_rest import IcebergRest
+
+
+@dataclass(frozen=True)
+class CatalogsArgs:
+    config: LakehouseConfig
+    hosts: Mapping[str, DockerHost]
+    artifacts: Mapping[str, ArtifactStore]
+    data: DataLayer
+
+
+class Catalogs(pulumi.ComponentResource):
+    def __init__(self, name: str, args: CatalogsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("lakehouse:catalog:Catalogs", name, None, opts)
+        config = args.config
+        child = pulumi.ResourceOptions(parent=self)
+
+        def catalog_args(service: str) -> BackingArgs:
+            host = config.services[service].host
+            return backing(config, args.hosts, args.data, service, jars_volume=args.artifacts[host].verified_volume)
+
+        self.iceberg_rest = IcebergRest(f"{name}-iceberg-rest", catalog_args("iceberg-rest"), child)
+        self.hive_metastore = HiveMetastore(f"{name}-hive-metastore", catalog_args("hive-metastore"), child)
+        self.iceberg_rest_uri = resolve(config, "iceberg-rest", "http").url()
+        self.metastore_uri = resolve(config, "hive-metastore", "thrift").url("thrift")
+        self.register_outputs({"icebergRestUri": self.iceberg_rest_uri, "metastoreUri": self.metastore_uri})

@@ -1,0 +1,42 @@
+"""The compute plane: Trino and Spark + JupyterLab on the compute hosts, started once the catalogs are healthy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import pulumi
+
+from components.platform.artifacts import ArtifactStore
+from components.catalogs.layer import Catalogs
+from components.platform.config import LakehouseConfig
+from components.storage.data import DataLayer
+from components.platform.hosts import DockerHost
+from components.compute.spark import Spark, SparkArgs
+from components.compute.trino import Trino, TrinoArgs
+
+
+@dataclass(frozen=True)
+class ComputePlaneArgs:
+    config: LakehouseConfig
+    hosts: Mapping[str, DockerHost]
+    artifacts: Mapping[str, ArtifactStore]
+    data: DataLayer
+    catalogs: Catalogs
+
+
+class ComputePlane(pulumi.ComponentResource):
+    def __init__(self, name: str, args: ComputePlaneArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("lakehouse:compute:ComputePlane", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        catalogs_ready = (args.catalogs.iceberg_rest.container, args.catalogs.hive_metastore.container)
+        self.trino = Trino(f"{name}-trino", TrinoArgs(
+            config=args.config, hosts=args.hosts, s3=args.data.access["trino"].s3, depends_on=catalogs_ready,
+        ), child)
+        self.spark = Spark(f"{name}-spark", SparkArgs(
+            config=args.config, hosts=args.hosts, s3=args.data.access["spark"].s3,
+            jars_volumes={host: store.verified_volume for host, store in args.artifacts.items()},
+            depends_on=catalogs_ready[:1],
+        ), child)
+        self.register_outputs({"trinoUrl": self.trino.url, "sparkMasterUrl": self.spark.master_url,
+                               "jupyterUrl": self.spark.jupyter_url})

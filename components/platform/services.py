@@ -1,0 +1,145 @@
+"""The service table: one entry per service of the lakehouse.
+
+Each entry says which plane a service belongs to, which image and container ports it runs
+with (services without an image are not deployed as containers yet, but still get their
+storage), which buckets/prefixes its own MinIO user may touch and whether it owns a
+PostgreSQL database. Users, policies, databases, ports and placement are all derived from
+this table, so adding a service is one entry here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from types import MappingProxyType
+from typing import Mapping, Optional
+
+
+class Plane(str, Enum):
+    STORAGE = "storage"
+    COMPUTE = "compute"
+
+
+@dataclass(frozen=True)
+class Port:
+    """A container port and the host port it is published on by default."""
+
+    container: int
+    published: int
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Access of one service to one bucket, optionally narrowed to a key prefix."""
+
+    bucket: str
+    prefix: str = ""
+    write: bool = True
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    plane: Plane
+    image: Optional[str] = None
+    memory: str = "512m"
+    ports: Mapping[str, Port] = field(default_factory=dict)
+    grants: tuple[Grant, ...] = ()
+    database: Optional[str] = None
+    replicas: Optional[int] = None  # None: runs once; a number: default instance count of a scaled service
+    artifacts: tuple[str, ...] = ()  # names in components.platform.artifacts.ARTIFACTS, present at run time
+
+    @property
+    def host_network(self) -> bool:
+        """Compute services use the host's network: their nodes advertise the host's address to peers
+        on other hosts (Trino workers, Spark executors and driver), which a bridge network hides."""
+        return self.plane is Plane.COMPUTE
+
+    @property
+    def ident(self) -> str:
+        """The service name as an identifier for MinIO users and PostgreSQL roles."""
+        return self.name.replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Bucket:
+    name: str
+    versioned: bool = False
+    expires: bool = False
+    description: str = ""
+
+
+BUCKETS: tuple[Bucket, ...] = (
+    Bucket("landing", expires=True,
+           description="Raw files as they arrive (ingest drop zone); objects expire after "
+                       "`landingExpirationDays`."),
+    Bucket("warehouse", versioned=True,
+           description="Table data. Zones: `bronze/` (cleaned copies of landing data) and "
+                       "`gold/` (curated, query-ready tables) are Iceberg namespaces of the same name; "
+                       "`hive/` holds legacy Hive tables."),
+    Bucket("mlflow", description="MLflow run artifacts and registered models."),
+)
+
+_WAREHOUSE = Grant("warehouse")
+_LANDING_READ = Grant("landing", write=False)
+
+_TRINO_IMAGE = "trinodb/trino:476"
+# One image for the Spark master, the workers and JupyterLab (the driver): Spark, PySpark and
+# Python are the same on both sides by construction.
+_SPARK_IMAGE = "quay.io/jupyter/pyspark-notebook:spark-3.5.3"
+_SPARK_JARS = ("iceberg-spark-runtime", "iceberg-aws-bundle", "hadoop-aws", "aws-java-sdk-bundle")
+
+_TABLE = (
+    Service("minio", Plane.STORAGE, image="quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z", memory="1g",
+            ports={"api": Port(9000, 9000), "console": Port(9001, 9001)}),
+    Service("postgres", Plane.STORAGE, image="postgres:17.6-bookworm", memory="1g",
+            ports={"postgres": Port(5432, 5432)}),
+    Service("iceberg-rest", Plane.STORAGE, image="apache/iceberg-rest-fixture:1.10.1", memory="1g",
+            ports={"http": Port(8181, 8181)}, grants=(_WAREHOUSE,), database="iceberg",
+            artifacts=("postgresql-jdbc",)),
+    Service("hive-metastore", Plane.STORAGE, image="apache/hive:4.0.1", memory="1g",
+            ports={"thrift": Port(9083, 9083)}, grants=(Grant("warehouse", "hive/"),), database="metastore",
+            artifacts=("postgresql-jdbc",)),
+    Service("trino", Plane.COMPUTE, image=_TRINO_IMAGE, memory="4g", ports={"http": Port(8080, 8080)},
+            grants=(_WAREHOUSE, _LANDING_READ)),
+    Service("trino-worker", Plane.COMPUTE, image=_TRINO_IMAGE, memory="4g", ports={"http": Port(8090, 8090)},
+            replicas=1),
+    Service("spark", Plane.COMPUTE, image=_SPARK_IMAGE, memory="1g",
+            ports={"master": Port(7077, 7077), "ui": Port(8081, 8081)}, grants=(_WAREHOUSE, _LANDING_READ),
+            artifacts=_SPARK_JARS),
+    Service("spark-worker", Plane.COMPUTE, image=_SPARK_IMAGE, memory="2g",
+            ports={"worker": Port(7100, 7100), "ui": Port(8100, 8100)}, replicas=1, artifacts=_SPARK_JARS),
+    Service("jupyter", Plane.COMPUTE, image=_SPARK_IMAGE, memory="2g",
+            ports={"lab": Port(8888, 8888), "driver": Port(7200, 7200), "blockmanager": Port(7201, 7201)},
+            artifacts=_SPARK_JARS),
+    Service("mlflow", Plane.STORAGE, image="ghcr.io/mlflow/mlflow:v3.17.0-full", memory="1g",
+            ports={"http": Port(5000, 5000)}, grants=(Grant("mlflow"),), database="mlflow"),
+    Service("superset", Plane.STORAGE, image="apache/superset:6.1.0-dev", memory="2g",
+            ports={"http": Port(8088, 8088)}, database="superset"),
+    # Four components (api-server, scheduler, dag-processor, triggerer) of one service, each with this memory.
+    Service("airflow", Plane.COMPUTE, image="apache/airflow:3.3.2-python3.12", memory="1536m",  # AIRFLOW_VERSION
+            ports={"api": Port(8082, 8082), "scheduler-health": Port(8974, 8974), "logs": Port(8793, 8793),
+                   "triggerer-logs": Port(8794, 8794)},
+            grants=(Grant("landing"), Grant("warehouse", write=False)), database="airflow"),
+)
+
+SERVICES: Mapping[str, Service] = MappingProxyType({s.name: s for s in _TABLE})
+
+
+def buckets_markdown() -> str:
+    """The README's bucket table."""
+    rows = ["| bucket | versioned | what it holds |", "| --- | --- | --- |"]
+    rows += [f"| `{b.name}` | {'yes' if b.versioned else 'no'} | {b.description} |" for b in BUCKETS]
+    return "\n".join(rows) + "\n"
+
+
+def access_markdown() -> str:
+    """The README's table of each service's own MinIO access and database."""
+    def grant(g: Grant) -> str:
+        return f"`{g.bucket}/{g.prefix}` {'read/write' if g.write else 'read'}"
+
+    rows = ["| service | MinIO user: access | database (owned by its role) |", "| --- | --- | --- |"]
+    rows += [f"| {s.name} | {'`' + s.ident + '`: ' + ', '.join(map(grant, s.grants)) if s.grants else '-'} | "
+             f"{'`' + s.database + '` (`' + s.ident + '`)' if s.database else '-'} |"
+             for s in SERVICES.values() if s.grants or s.database]
+    return "\n".join(rows) + "\n"

@@ -1,0 +1,155 @@
+"""Compute VMs on Proxmox VE: cloud image, cloud-init, VM, and a gate until Docker answers.
+
+Per node the pinned cloud image is downloaded once (`download.File`, checksum-verified by
+Proxmox). Per VM, cloud-init user data is uploaded as a snippet with a stable file name, the
+VM (`VmLegacy`) imports its disk from the image, and a remote command waits until cloud-init
+is done and Docker answers. The VM's docker provider depends on that command, so no container
+is created on a VM that is not ready.
+
+What replaces a VM: its id, node, disk import, datastores, network device or `initialization`
+(address, gateway, DNS, the snippet's id). The snippet's name is stable, so editing the user
+data (keys, packages) re-uploads the snippet without replacing VMs; cloud-init does not re-run
+on existing VMs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import pulumi
+import pulumi_command as command
+import pulumi_proxmoxve as proxmoxve
+import yaml
+
+from components.platform.config import ProxmoxConfig, VmConfig
+
+READY_TIMEOUT_SECONDS = 900
+
+
+def cloud_init(hostname: str, user: str, ssh_keys: Sequence[str]) -> str:
+    """User data: the admin user with its keys, Docker and the guest agent installed and running."""
+    document = {
+        "hostname": hostname,
+        "manage_etc_hosts": True,
+        "users": [{
+            "name": user,
+            "shell": "/bin/bash",
+            "sudo": "ALL=(ALL) NOPASSWD:ALL",
+            "lock_passwd": True,
+            "ssh_authorized_keys": list(ssh_keys),
+        }],
+        "package_update": True,
+        "packages": ["qemu-guest-agent", "docker.io", "ca-certificates"],
+        "runcmd": [
+            ["usermod", "-aG", "docker", user],
+            ["systemctl", "enable", "--now", "qemu-guest-agent"],
+            ["systemctl", "enable", "--now", "docker"],
+        ],
+    }
+    return "#cloud-config\n" + yaml.safe_dump(document, sort_keys=False)
+
+
+def ready_script(timeout: int = READY_TIMEOUT_SECONDS) -> str:
+    """Wait for cloud-init (bounded), then require a Docker daemon that answers."""
+    return (f"timeout {timeout} cloud-init status --wait >/dev/null; "
+            f"if [ $? -eq 124 ]; then echo 'cloud-init did not finish in {timeout}s' >&2; exit 1; fi; "
+            "sudo -n docker version --format '{{.Server.Version}}'")
+
+
+@dataclass(frozen=True)
+class ComputeVmsArgs:
+    proxmox: ProxmoxConfig
+    prefix: str
+
+
+class ComputeVms(pulumi.ComponentResource):
+    """The compute VMs; `ready[name]` is the gate each VM's docker provider depends on."""
+
+    def __init__(self, name: str, args: ComputeVmsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("lakehouse:proxmox:ComputeVms", name, None, opts)
+        px = args.proxmox
+        self._args = args
+        self._name = name
+        self.provider = proxmoxve.Provider(
+            f"{name}-proxmox",
+            endpoint=px.endpoint,
+            api_token=pulumi.Output.secret(px.api_token),
+            insecure=px.insecure,
+            ssh=proxmoxve.ProviderSshArgs(username=px.ssh_user, agent=True),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.command_provider = command.Provider(f"{name}-command", opts=pulumi.ResourceOptions(parent=self))
+        self.images = {
+            node: proxmoxve.download.File(
+                f"{name}-image-{node}",
+                content_type="import",
+                datastore_id=px.image_datastore,
+                node_name=node,
+                url=px.image.url,
+                file_name=px.image.file_name,
+                checksum=px.image.checksum,
+                checksum_algorithm=px.image.algorithm,
+                overwrite=False,
+                opts=self._on_proxmox(),
+            )
+            for node in sorted({vm.node for vm in px.vms})
+        }
+        self.vms = {vm.name: self._vm(vm) for vm in px.vms}
+        self.ready = {vm.name: self._ready(vm, self.vms[vm.name]) for vm in px.vms}
+        self.register_outputs({"vms": {n: vm.vm_id for n, vm in self.vms.items()}})
+
+    def _on_proxmox(self, **extra) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, provider=self.provider, **extra)
+
+    def _vm(self, vm: VmConfig) -> proxmoxve.VmLegacy:
+        px = self._args.proxmox
+        snippet = proxmoxve.FileLegacy(
+            f"{self._name}-{vm.name}-user-data",
+            content_type="snippets",
+            datastore_id=px.snippet_datastore,
+            node_name=vm.node,
+            source_raw=proxmoxve.FileLegacySourceRawArgs(
+                data=cloud_init(vm.name, px.vm_user, px.ssh_public_keys),
+                file_name=f"{self._args.prefix}-{vm.name}-user-data.yaml",
+            ),
+            # Same file name: the old snippet must go before the new one is written.
+            opts=self._on_proxmox(delete_before_replace=True),
+        )
+        return proxmoxve.VmLegacy(
+            f"{self._name}-{vm.name}",
+            name=vm.name,
+            node_name=vm.node,
+            vm_id=vm.vm_id,
+            cpu=proxmoxve.VmLegacyCpuArgs(cores=vm.cores, type="host"),
+            memory=proxmoxve.VmLegacyMemoryArgs(dedicated=vm.memory_mb),
+            agent=proxmoxve.VmLegacyAgentArgs(enabled=True),
+            operating_system=proxmoxve.VmLegacyOperatingSystemArgs(type="l26"),
+            disks=[proxmoxve.VmLegacyDiskArgs(
+                interface="virtio0", datastore_id=px.disk_datastore, import_from=self.images[vm.node].id,
+                size=vm.disk_gb, discard="on", iothread=True,
+            )],
+            network_devices=[proxmoxve.VmLegacyNetworkDeviceArgs(bridge=px.bridge, model="virtio", vlan_id=px.vlan)],
+            serial_devices=[proxmoxve.VmLegacySerialDeviceArgs(device="socket")],
+            initialization=proxmoxve.VmLegacyInitializationArgs(
+                datastore_id=px.disk_datastore,
+                ip_configs=[proxmoxve.VmLegacyInitializationIpConfigArgs(
+                    ipv4=proxmoxve.VmLegacyInitializationIpConfigIpv4Args(
+                        address=f"{vm.ip}/{px.subnet.prefixlen}", gateway=px.gateway))],
+                dns=proxmoxve.VmLegacyInitializationDnsArgs(servers=list(px.dns), domain=px.domain or None),
+                user_data_file_id=snippet.id,
+            ),
+            started=True,
+            on_boot=True,
+            stop_on_destroy=True,
+            opts=self._on_proxmox(),
+        )
+
+    def _ready(self, vm: VmConfig, machine: proxmoxve.VmLegacy) -> command.remote.Command:
+        return command.remote.Command(
+            f"{self._name}-{vm.name}-ready",
+            connection=command.remote.ConnectionArgs(
+                host=vm.ip, user=self._args.proxmox.vm_user, dial_error_limit=60, per_dial_timeout=10),
+            create=ready_script(),
+            opts=pulumi.ResourceOptions(parent=self, provider=self.command_provider, depends_on=[machine]),
+        )

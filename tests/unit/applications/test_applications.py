@@ -1,0 +1,226 @@
+"""Airflow, MLflow and Superset: rendered configuration, wiring through outputs, gating on their init jobs."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from components.applications.airflow import (
+    AirflowSecrets,
+    airflow_env,
+    api_server_command,
+    connections,
+    dag_uploads,
+    fernet_key,
+    with_providers,
+)
+from components.applications.mlflow import allowed_hosts, cors_origins, mlflow_command, mlflow_env
+from components.applications.superset import init_script, superset_config, trino_uri
+from components.platform.endpoints import Endpoint
+from components.platform.s3 import S3Settings
+from components.storage.backing import sqlalchemy_url
+from components.storage.data import DatabaseCredentials
+from harness import ROOT, StackRun, is_secret_wrapper
+
+NAS, COMPUTE = "192.168.10.20", "192.168.10.31"
+AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+S3 = S3Settings("http://192.168.10.20:9000", "us-east-1", "airflow", "s3cr3t")
+
+
+# --- rendering --------------------------------------------------------------------------------
+
+def test_superset_config_compiles_and_holds_the_uri_and_the_key_reference():
+    uri = "postgresql+psycopg2://superset:pw@lakehouse-postgres:5432/superset"
+    source = superset_config(uri)
+    code = compile(source, "superset_config.py", "exec")
+    namespace: dict = {}
+    os.environ["SUPERSET_SECRET_KEY"] = "k3y"
+    try:
+        exec(code, namespace)  # noqa: S102 - the rendered file, run as Superset would import it
+    finally:
+        del os.environ["SUPERSET_SECRET_KEY"]
+    assert namespace["SQLALCHEMY_DATABASE_URI"] == uri
+    assert namespace["SECRET_KEY"] == "k3y"
+    assert 'SECRET_KEY = os.environ["SUPERSET_SECRET_KEY"]' in source and "k3y" not in source
+
+
+def test_superset_init_is_repeatable_and_registers_trino_by_name():
+    script = init_script()
+    assert script.split(" && ")[0] == "superset db upgrade"
+    assert "superset fab reset-password --username admin" in script, "a re-run converges on the generated password"
+    assert script.endswith('superset set-database-uri --database_name "Lakehouse (Trino iceberg)" '
+                           '--uri "$SUPERSET_TRINO_URI"')
+    assert trino_uri("192.168.10.31:8080") == "trino://superset@192.168.10.31:8080/iceberg"
+
+
+def test_mlflow_command_env_and_allowed_hosts():
+    assert allowed_hosts([("lakehouse-mlflow", 5000), ("nas.lan", 15000)]) == (
+        "lakehouse-mlflow,lakehouse-mlflow:5000,nas.lan,nas.lan:15000,localhost:*,127.0.0.1:*")
+    assert cors_origins([("lakehouse-mlflow", 5000), ("nas.lan", 15000)]) == (
+        "http://lakehouse-mlflow:5000,http://nas.lan:15000")
+    assert mlflow_command("mlflow", "h", "o") == [
+        "mlflow", "server", "--host", "0.0.0.0", "--port", "5000", "--workers", "2",
+        "--artifacts-destination", "s3://mlflow/", "--serve-artifacts", "--allowed-hosts", "h",
+        "--cors-allowed-origins", "o"]
+    database = DatabaseCredentials("mlflow", "mlflow", None)
+    uri = sqlalchemy_url("lakehouse-postgres:5432", database, "pw")
+    assert uri == "postgresql+psycopg2://mlflow:pw@lakehouse-postgres:5432/mlflow"
+    assert mlflow_env(uri, S3) == [
+        f"MLFLOW_BACKEND_STORE_URI={uri}", "MLFLOW_S3_ENDPOINT_URL=http://192.168.10.20:9000",
+        "AWS_ACCESS_KEY_ID=airflow", "AWS_SECRET_ACCESS_KEY=s3cr3t", "AWS_DEFAULT_REGION=us-east-1"]
+
+
+def test_fernet_key_is_url_safe_base64_of_32_bytes():
+    standard = base64.b64encode(bytes([0xFB, 0xFF] * 16)).decode()
+    assert "+" in standard or "/" in standard
+    key = fernet_key(standard)
+    assert len(base64.urlsafe_b64decode(key)) == 32 and "+" not in key and "/" not in key
+
+
+def test_airflow_connections_parse_with_the_right_hosts_ports_and_catalog():
+    conns = connections(Endpoint("192.168.10.31", 8080), S3, Endpoint("192.168.10.31", 7077))
+    assert sorted(conns) == ["AIRFLOW_CONN_MINIO", "AIRFLOW_CONN_SPARK_DEFAULT", "AIRFLOW_CONN_TRINO_DEFAULT"]
+    trino = json.loads(conns["AIRFLOW_CONN_TRINO_DEFAULT"])
+    assert (trino["conn_type"], trino["host"], trino["port"], trino["extra"]) == (
+        "trino", "192.168.10.31", 8080, {"catalog": "iceberg"})
+    minio = json.loads(conns["AIRFLOW_CONN_MINIO"])
+    assert minio == {"conn_type": "aws", "login": "airflow", "password": "s3cr3t",
+                     "extra": {"endpoint_url": "http://192.168.10.20:9000", "region_name": "us-east-1"}}
+    assert json.loads(conns["AIRFLOW_CONN_SPARK_DEFAULT"]) == {
+        "conn_type": "spark", "host": "spark://192.168.10.31", "port": 7077}
+
+
+def test_airflow_env_and_the_api_server_seeding_its_admin():
+    secrets = AirflowSecrets("postgresql+psycopg2://a:b@h:5432/airflow", "f", "j", "s", "pw")
+    env = dict(e.split("=", 1) for e in airflow_env(
+        secrets, "http://192.168.10.31:8082", {"scheduler-health": 8974, "logs": 8793, "triggerer-logs": 8794},
+        {"AIRFLOW_CONN_X": "{}"}))
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+    assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://192.168.10.31:8082/execution/"
+    assert (env["AIRFLOW__CORE__FERNET_KEY"], env["AIRFLOW__API_AUTH__JWT_SECRET"]) == ("f", "j")
+    assert env["AIRFLOW__CORE__PARALLELISM"] == "4"
+    assert "_PIP_ADDITIONAL_REQUIREMENTS" not in env
+    components_env = dict(e.split("=", 1) for e in with_providers([f"{k}={v}" for k, v in env.items()]))
+    assert components_env == {**env, "_PIP_ADDITIONAL_REQUIREMENTS": (
+        "apache-airflow==3.3.2 apache-airflow-providers-trino apache-airflow-providers-apache-spark "
+        "--constraint /home/airflow/constraints.txt")}
+    command = api_server_command(8082)
+    assert command[:2] == ["bash", "-c"] and command[2].endswith("exec airflow api-server --port 8082")
+    rendered = subprocess.run(["bash", "-c", command[2].split(" && ")[0].replace(
+        "/opt/airflow/simple_auth_manager_passwords.json", "/dev/stdout")],
+        env={"AIRFLOW_ADMIN_PASSWORD": "pw123"}, capture_output=True, text=True, check=True).stdout
+    assert json.loads(rendered) == {"admin": "pw123"}
+
+
+def test_dag_versions_in_the_dev_requirements_match_what_the_image_installs():
+    from components.applications.airflow import AIRFLOW_VERSION, PROVIDERS
+    from components.platform.services import SERVICES
+
+    assert SERVICES["airflow"].image.split(":")[1].startswith(f"{AIRFLOW_VERSION}-")
+    dev = dict(line.split("==") for line in (ROOT / "requirements-dev.txt").read_text().split() if "==" in line)
+    assert dev["apache-airflow"] == AIRFLOW_VERSION
+    assert set(PROVIDERS) | {"apache-airflow-providers-amazon"} <= set(dev)
+
+
+def test_the_dags_folder_loads_in_a_real_dagbag(tmp_path):
+    """In a fresh interpreter: Airflow configures itself from AIRFLOW_HOME at import."""
+    script = textwrap.dedent(f"""
+        import json
+        from airflow.dag_processing.dagbag import DagBag
+        bag = DagBag(dag_folder={str(ROOT / 'dags')!r})
+        print(json.dumps({{"errors": bag.import_errors,
+                          "dags": {{d: sorted(bag.dags[d].task_ids) for d in bag.dags}}}}))
+    """)
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert loaded == {"errors": {}, "dags": {"lakehouse_connections": ["minio", "spark_master", "trino"]}}
+
+
+# --- wiring -----------------------------------------------------------------------------------
+
+def test_airflow_components_share_one_environment_from_the_outputs(homelab: StackRun):
+    envs = [homelab.envs(f"apps-airflow-{c}-container") for c in AIRFLOW_COMPONENTS]
+    assert all(env == envs[0] for env in envs), "JWT secret, fernet key and connections identical everywhere"
+    env = envs[0]
+    assert env["AIRFLOW__API_AUTH__JWT_SECRET"] == homelab.password("apps-airflow-jwt-secret")
+    assert len(base64.urlsafe_b64decode(env["AIRFLOW__CORE__FERNET_KEY"])) == 32
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == (
+        f"postgresql+psycopg2://airflow:{homelab.password('data-airflow-db-password')}@{NAS}:5432/airflow")
+    assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == f"http://{COMPUTE}:8082/execution/"
+    minio = json.loads(env["AIRFLOW_CONN_MINIO"])
+    assert (minio["login"], minio["password"]) == ("airflow", homelab.password("data-airflow-s3-secret"))
+    assert minio["extra"]["endpoint_url"] == f"http://{NAS}:9000"
+    assert json.loads(env["AIRFLOW_CONN_TRINO_DEFAULT"])["host"] == COMPUTE
+    assert json.loads(env["AIRFLOW_CONN_SPARK_DEFAULT"])["host"] == f"spark://{COMPUTE}"
+    migrate = homelab.envs("apps-airflow-migrate")
+    assert {**migrate, "_PIP_ADDITIONAL_REQUIREMENTS": env["_PIP_ADDITIONAL_REQUIREMENTS"]} == env
+
+
+def test_airflow_components_start_only_after_the_migration(homelab: StackRun):
+    migrate = homelab.named("apps-airflow-migrate")
+    assert migrate.inputs["command"] == ["db", "migrate"] and migrate.inputs["attach"] is True
+    for component in AIRFLOW_COMPONENTS:
+        container = homelab.named(f"apps-airflow-{component}-container")
+        assert migrate.urn in container.property_dependencies["envs"]
+        assert container.inputs["networkMode"] == "host"
+
+
+def test_dags_reach_the_scheduler_and_the_dag_processor(homelab: StackRun):
+    expected = {u.path: u.content for u in dag_uploads()}
+    assert "/opt/airflow/dags/lakehouse_connections.py" in expected
+    for component in ("scheduler", "dag-processor", "triggerer"):
+        uploads = {u["file"]: u["content"] for u in homelab.named(f"apps-airflow-{component}-container").inputs[
+            "uploads"]}
+        assert uploads == expected
+
+
+def test_superset_init_gates_the_web_container_and_registers_the_resolved_trino(homelab: StackRun):
+    init = homelab.named("apps-superset-init")
+    web = homelab.named("apps-superset-container")
+    assert init.urn in web.property_dependencies["envs"]
+    assert homelab.envs("apps-superset-init")["SUPERSET_TRINO_URI"] == f"trino://superset@{COMPUTE}:8080/iceberg"
+    assert homelab.envs("apps-superset-init")["SUPERSET_ADMIN_PASSWORD"] == homelab.password("apps-superset-admin-password")
+    assert set(homelab.envs("apps-superset-container")) == {"SUPERSET_SECRET_KEY"}
+    config = homelab.uploads("apps-superset-container")["/app/pythonpath/superset_config.py"]
+    assert (f"postgresql+psycopg2://superset:{homelab.password('data-superset-db-password')}"
+            f"@lakehouse-postgres:5432/superset") in config
+    assert is_secret_wrapper(web.inputs["uploads"])
+
+
+def test_superset_on_one_host_reaches_trino_through_the_host_gateway(stack_runs):
+    local = stack_runs["local"]
+    assert local.envs("apps-superset-init")["SUPERSET_TRINO_URI"] == (
+        "trino://superset@host.docker.internal:8080/iceberg")
+    assert local.named("apps-superset-container").inputs["hosts"] == [
+        {"host": "host.docker.internal", "ip": "host-gateway"}]
+
+
+def test_mlflow_uses_its_own_database_and_bucket(homelab: StackRun):
+    env = homelab.envs("apps-mlflow-container")
+    assert env["MLFLOW_BACKEND_STORE_URI"] == (
+        f"postgresql+psycopg2://mlflow:{homelab.password('data-mlflow-db-password')}@lakehouse-postgres:5432/mlflow")
+    assert env["MLFLOW_S3_ENDPOINT_URL"] == "http://lakehouse-minio:9000"
+    assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == (
+        "mlflow", homelab.password("data-mlflow-s3-secret"))
+    command = homelab.named("apps-mlflow-container").inputs["command"]
+    assert f"{NAS}:5000" in command[command.index("--allowed-hosts") + 1].split(",")
+    assert homelab.named("apps-mlflow-container").inputs["healthcheck"]["tests"][:2] == ["CMD", "python"]
+
+
+@pytest.mark.parametrize("output", ["supersetAdminPassword", "airflowAdminPassword"])
+def test_admin_logins_are_exported_as_secrets(homelab: StackRun, output):
+    assert output in homelab.secret_outputs
+
+
+def test_application_urls(homelab: StackRun):
+    assert homelab.outputs["mlflowUrl"] == f"http://{NAS}:5000"
+    assert homelab.outputs["supersetUrl"] == f"http://{NAS}:8088"
+    assert homelab.outputs["airflowUrl"] == f"http://{COMPUTE}:8082"

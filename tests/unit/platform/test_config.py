@@ -1,0 +1,105 @@
+"""Bad configuration fails up front, naming every problem, before anything is registered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.platform.config import ConfigError, parse, parse_memory_mb
+from harness import run_stack
+from readers import config_problems as problems
+
+NAS = {"address": "192.168.10.20", "ssh": {"user": "lakehouse", "options": ["StrictHostKeyChecking=accept-new"]}}
+
+
+def minimal(**overrides: Any) -> dict[str, Any]:
+    return {"storageHost": "nas", "hosts": {"nas": NAS}, **overrides}
+
+
+def test_minimal_config_parses_with_defaults():
+    config = parse(minimal())
+    assert config.prefix == "lakehouse" and config.region == "us-east-1"
+    assert config.purge_on_destroy is False and config.landing_expiration_days == 30
+    assert config.hosts["nas"].docker_url == "ssh://lakehouse@192.168.10.20:22"
+    assert config.services["minio"].host == "nas"
+    assert dict(config.services["minio"].ports) == {"api": 9000, "console": 9001}
+    assert config.services["postgres"].memory_mb == 1024
+
+
+def test_a_local_docker_host_needs_no_ssh():
+    config = parse(minimal(hosts={"nas": {"address": "localhost", "dockerHost": "unix:///var/run/docker.sock"}}))
+    assert config.hosts["nas"].docker_url == "unix:///var/run/docker.sock"
+    assert config.hosts["nas"].ssh is None
+
+
+@pytest.mark.parametrize("raw, expected", [
+    (minimal(hosts={"nas": {**NAS, "address": "300.1.2.3"}}),
+     "lakehouse:hosts.nas.address = '300.1.2.3': expected an IP address or a DNS host name"),
+    (minimal(hosts={"nas": {**NAS, "address": "nas box"}}),
+     "lakehouse:hosts.nas.address = 'nas box': expected an IP address or a DNS host name"),
+    (minimal(hosts={"nas": {"address": "192.168.10.20", "ssh": {"user": ""}}}),
+     "lakehouse:hosts.nas.ssh.user = '': expected a non-empty user name (letters, digits, _ . -)"),
+    (minimal(hosts={"nas": {"address": "192.168.10.20", "ssh": {"user": "me", "options": ["-o X"]}}}),
+     "lakehouse:hosts.nas.ssh.options[0] = '-o X': expected an ssh option like `StrictHostKeyChecking=accept-new`"),
+    (minimal(hosts={"nas": {"address": "192.168.10.20"}}),
+     "lakehouse:hosts.nas = ['address']: expected exactly one of `ssh` or `dockerHost`"),
+    (minimal(hosts={"nas": NAS, "nas2": {**NAS}}),
+     "lakehouse:hosts.nas2.address = '192.168.10.20': expected an address not already used by host `nas`"),
+    (minimal(services={"minio": {"ports": {"api": 70000}}}),
+     "lakehouse:services.minio.ports.api = 70000: expected a port number 1-65535"),
+    (minimal(services={"minio": {"ports": {"api": 0}}}),
+     "lakehouse:services.minio.ports.api = 0: expected a port number 1-65535"),
+    (minimal(services={"postgres": {"ports": {"postgres": 9000}}}),
+     "lakehouse:services.postgres.ports.postgres = 9000: expected a port not already published on host `nas` "
+     "by minio.api"),
+    (minimal(services={"minio": {"ports": {"s3": 9100}}}),
+     "lakehouse:services.minio.ports.s3 = 9100: expected a port of minio: api, console"),
+    (minimal(services={"minlo": {"memory": "1g"}}),
+     "lakehouse:services.minlo = {'memory': '1g'}: expected a known service name: airflow, hive-metastore, "
+     "iceberg-rest, jupyter, minio, mlflow, postgres, spark, spark-worker, superset, trino, trino-worker"),
+    (minimal(services={"minio": {"memory": "2 GB"}}),
+     "lakehouse:services.minio.memory = '2 GB': expected a memory size of at least 64m, like `512m` or `2g`"),
+    (minimal(services={"minio": {"image": "minio/minio"}}),
+     "lakehouse:services.minio.image = 'minio/minio': expected an image reference with a concrete tag, "
+     "like minio/minio:RELEASE.2025-01-01T00-00-00Z"),
+    (minimal(services={"minio": {"host": "vm1"}}),
+     "lakehouse:services.minio.host = 'vm1': expected one of the configured hosts: nas"),
+    (minimal(storageHost="nope"), "lakehouse:storageHost = 'nope': expected one of the configured hosts: nas"),
+    ({"hosts": {"nas": NAS}}, "lakehouse:storageHost = None: expected a value (this key is required)"),
+    (minimal(hosts={}), "lakehouse:hosts = {}: expected at least one host (or a VM)"),
+    (minimal(purgeOnDestroy="yes"), "lakehouse:purgeOnDestroy = 'yes': expected true or false"),
+    (minimal(landingExpirationDays=0), "lakehouse:landingExpirationDays = 0: expected a whole number of days >= 1"),
+    (minimal(prefix="Lake House"),
+     "lakehouse:prefix = 'Lake House': expected a docker name of lower-case letters, digits, _ . -"),
+    (minimal(storagehost="nas"), "lakehouse:storagehost = 'nas': expected a known key: computeHosts, hosts, landingExpirationDays, "
+                                 "prefix, proxmox, proxmoxApiToken, purgeOnDestroy, region, services, storageHost, vms"),
+    (minimal(hosts={"nas": {**NAS, "adress": "x"}}),
+     "lakehouse:hosts.nas.adress = 'x': expected one of the known fields: address, dockerHost, ssh"),
+])
+def test_each_kind_of_bad_value_is_named_with_key_value_and_expectation(raw, expected):
+    assert expected in problems(raw)
+
+
+def test_every_problem_is_reported_together():
+    found = problems(minimal(
+        region="",
+        hosts={"nas": {**NAS, "ssh": {"user": "", "port": 99999}}},
+        services={"minio": {"memory": "lots"}, "postgres": {"ports": {"postgres": 9001}}, "kafka": {}},
+    ))
+    assert len(found) == 6, found
+    message = str(ConfigError([]))
+    assert message.startswith("invalid stack configuration (0 problems)")
+
+
+def test_a_bad_stack_registers_nothing():
+    run = run_stack("homelab", overrides={"services": {"minio": {"memory": "huge"}}, "storageHost": "nowhere"})
+    assert isinstance(run.error, ConfigError)
+    assert len(run.error.problems) == 2
+    assert "lakehouse:storageHost = 'nowhere'" in str(run.error)
+    assert run.resources == []
+
+
+@pytest.mark.parametrize("text, mb", [("64m", 64), ("512M", 512), ("2g", 2048), ("1.5g", 1536)])
+def test_memory_sizes(text, mb):
+    assert parse_memory_mb(text) == mb

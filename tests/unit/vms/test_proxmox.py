@@ -1,0 +1,169 @@
+"""Compute VMs on Proxmox: specs from config, cloud-init, the ready gate, and the local stack without them."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+import yaml
+
+from components.vms.proxmox import cloud_init, ready_script
+from harness import TEST_SECRETS, StackRun, is_secret_wrapper, run_stack, stack_config
+from readers import config_problems
+
+VM = "proxmoxve:index/vmLegacy:VmLegacy"
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITestKey me@host"
+
+
+def test_cloud_init_user_data_parses_with_its_header():
+    text = cloud_init("compute1", "lakehouse", [KEY, "ssh-rsa AAAAB3Nza other"])
+    assert text.startswith("#cloud-config\n")
+    document = yaml.safe_load(text)
+    assert document["hostname"] == "compute1"
+    [user] = document["users"]
+    assert user["name"] == "lakehouse" and user["ssh_authorized_keys"] == [KEY, "ssh-rsa AAAAB3Nza other"]
+    assert user["lock_passwd"] is True and user["sudo"] == "ALL=(ALL) NOPASSWD:ALL"
+    assert {"qemu-guest-agent", "docker.io"} <= set(document["packages"])
+    assert document["runcmd"] == [
+        ["usermod", "-aG", "docker", "lakehouse"],
+        ["systemctl", "enable", "--now", "qemu-guest-agent"],
+        ["systemctl", "enable", "--now", "docker"],
+    ]
+
+
+def test_ready_script_is_bounded_and_requires_docker():
+    script = ready_script(600)
+    assert script.startswith("timeout 600 cloud-init status --wait")
+    assert "exit 1" in script and script.endswith("sudo -n docker version --format '{{.Server.Version}}'")
+
+
+def test_vms_are_built_from_config(homelab: StackRun):
+    images = homelab.of_type("proxmoxve:download/file:File")
+    assert [(i.inputs["nodeName"], i.inputs["contentType"], i.inputs["fileName"][-4:]) for i in images] == [
+        ("pve", "import", ".img")]
+    assert images[0].inputs["checksumAlgorithm"] in ("sha256", "sha512") and images[0].inputs["checksum"]
+    vms = {v.inputs["name"]: v for v in homelab.of_type(VM)}
+    assert sorted(vms) == ["compute1", "compute2"]
+    vm = vms["compute1"].inputs
+    assert (vm["vmId"], vm["nodeName"], vm["cpu"]["cores"], vm["memory"]["dedicated"]) == (301, "pve", 6, 16384)
+    [disk] = vm["disks"]
+    assert (disk["interface"], disk["datastoreId"], disk["size"]) == ("virtio0", "local-lvm", 80)
+    assert disk["importFrom"] == images[0].outputs.get("id", disk["importFrom"])
+    assert images[0].urn in vms["compute1"].property_dependencies["disks"]
+    assert vm["networkDevices"] == [{"bridge": "vmbr0", "model": "virtio"}]
+    assert vm["agent"] == {"enabled": True}
+    assert (vm["started"], vm["onBoot"], vm["stopOnDestroy"]) == (True, True, True)
+    init = vm["initialization"]
+    assert init["ipConfigs"] == [{"ipv4": {"address": "192.168.10.31/24", "gateway": "192.168.10.1"}}]
+    assert init["dns"] == {"servers": ["192.168.10.1"], "domain": "lan"}
+
+
+def test_user_data_is_a_stable_snippet_per_vm(homelab: StackRun):
+    snippets = {s.name: s for s in homelab.of_type("proxmoxve:index/fileLegacy:FileLegacy")}
+    snippet = snippets["vms-compute1-user-data"]
+    assert snippet.inputs["contentType"] == "snippets" and snippet.delete_before_replace
+    assert snippet.inputs["sourceRaw"]["fileName"] == "lakehouse-compute1-user-data.yaml"
+    assert yaml.safe_load(snippet.inputs["sourceRaw"]["data"])["users"][0]["ssh_authorized_keys"] == stack_config(
+        "homelab")["lakehouse:proxmox"]["sshPublicKeys"]
+    vm = homelab.named("vms-compute1")
+    assert snippet.urn in vm.property_dependencies["initialization"]
+
+
+def test_proxmox_provider_takes_the_secret_token_and_ssh_block(homelab: StackRun):
+    provider = homelab.named("vms-proxmox").inputs
+    assert provider["endpoint"] == "https://192.168.10.5:8006/"
+    assert provider["apiToken"]["value"] == TEST_SECRETS["lakehouse:proxmoxApiToken"]
+    assert provider["insecure"] == "true"
+
+
+def test_chain_vm_then_ready_command_then_docker_provider_then_containers(homelab: StackRun):
+    vm = homelab.named("vms-compute1")
+    ready = homelab.named("vms-compute1-ready")
+    assert vm.urn in ready.dependencies
+    connection = ready.inputs["connection"]
+    assert is_secret_wrapper(connection), "the provider marks connections secret"
+    assert (connection["value"]["host"], connection["value"]["user"]) == ("192.168.10.31", "lakehouse")
+    assert ready.inputs["create"] == ready_script()
+    provider = homelab.named("compute1-docker")
+    assert ready.urn in provider.dependencies
+    assert provider.inputs["host"] == "ssh://lakehouse@192.168.10.31:22"
+    on_vm = [r for r in homelab.resources if r.provider == provider.urn]
+    assert {r.name for r in on_vm} >= {"compute-trino-container", "compute-spark-container", "compute1-network"}
+
+
+def test_trino_coordinator_on_the_first_vm_and_workers_over_all(homelab: StackRun):
+    host_of = {r.name: homelab.by_urn(r.provider).name for r in homelab.of_type("docker:index/container:Container")}
+    assert host_of["compute-trino-container"] == "compute1-docker"
+    assert host_of["compute-spark-container"] == "compute1-docker"
+    assert {host_of["compute-spark-worker-1-container"], host_of["compute-spark-worker-2-container"]} == {
+        "compute1-docker", "compute2-docker"}
+    assert host_of["storage-minio-container"] == "nas-docker"
+
+
+def test_the_local_stack_has_no_proxmox_and_no_ssh(stack_runs):
+    local = stack_runs["local"]
+    assert not [r for r in local.resources if r.type.startswith(("proxmoxve:", "command:", "pulumi:providers:proxmoxve",
+                                                                  "pulumi:providers:command"))]
+    [provider] = local.of_type("pulumi:providers:docker")
+    assert provider.inputs["host"] == "unix:///var/run/docker.sock" and "sshOpts" not in provider.inputs
+    containers = local.of_type("docker:index/container:Container")
+    assert {c.provider for c in containers} == {provider.urn}
+    assert not any(r.retain_on_delete for r in local.resources), "a demo: destroy removes its data"
+    long_running = [c for c in containers if not c.inputs.get("attach")]
+    assert sum(c.inputs["memory"] for c in long_running) <= 12 * 1024, "the limits fit a 16 GB machine"
+
+
+def _homelab_raw(**changes: Any) -> dict[str, Any]:
+    raw = {k.split(":", 1)[1]: copy.deepcopy(v) for k, v in stack_config("homelab").items()
+           if k.startswith("lakehouse:")}
+    raw["proxmoxApiToken"] = TEST_SECRETS["lakehouse:proxmoxApiToken"]
+    raw.update(changes)
+    return raw
+
+
+def _vms(**second: Any) -> list[dict[str, Any]]:
+    vms = copy.deepcopy(stack_config("homelab")["lakehouse:vms"])
+    vms[1].update(second)
+    return vms
+
+
+@pytest.mark.parametrize("changes, expected", [
+    ({"vms": _vms(vmId=301)}, "lakehouse:vms[1].vmId = 301: expected a value not already used by vms[0]"),
+    ({"vms": _vms(name="compute1")}, "lakehouse:vms[1].name = 'compute1': expected a value not already used by vms[0]"),
+    ({"vms": _vms(ip="192.168.10.31")},
+     "lakehouse:vms[1].ip = '192.168.10.31': expected a value not already used by vms[0]"),
+    ({"vms": _vms(ip="10.0.0.7")}, "lakehouse:vms[1].ip = '10.0.0.7': expected a host address inside "
+                                   "proxmox.subnet 192.168.10.0/24"),
+    ({"vms": _vms(ip="192.168.10.20")},
+     "lakehouse:vms[compute2].ip = '192.168.10.20': expected an address not already used by host `nas`"),
+    ({"vms": _vms(name="nas")}, "lakehouse:vms[1].name = 'nas': expected a name not already used by hosts.nas"),
+    ({"services": {"trino": {"host": "compute9"}}},
+     "lakehouse:services.trino.host = 'compute9': expected one of the configured hosts: compute1, compute2, nas"),
+    ({"proxmoxApiToken": "hunter2"}, "lakehouse:proxmoxApiToken = 'hunter2': expected a secret API token "
+                                     "`user@realm!tokenid=uuid`, set with `pulumi config set --secret "
+                                     "lakehouse:proxmoxApiToken ...` (required with vms)"),
+])
+def test_bad_vm_configs_name_the_problem(changes, expected):
+    assert expected in config_problems(_homelab_raw(**changes))
+
+
+def test_a_missing_token_is_a_config_error_before_anything_is_registered():
+    raw = _homelab_raw()
+    del raw["proxmoxApiToken"]
+    assert any(p.startswith("lakehouse:proxmoxApiToken = None: expected a secret API token") for p in config_problems(raw))
+
+
+def test_five_vms_evaluate_and_spread_workers():
+    vms = [{"name": f"compute{i}", "vmId": 300 + i, "ip": f"192.168.10.{30 + i}"} for i in range(1, 6)]
+    run = run_stack("homelab", overrides={"vms": vms, "services": {
+        "trino-worker": {"replicas": 5}, "spark-worker": {"replicas": 5}}})
+    assert run.error is None
+    assert len(run.of_type(VM)) == 5 and len(run.of_type("command:remote:Command")) == 5
+    hosts = {run.by_urn(run.named(f"compute-trino-worker-{i}-container").provider).name for i in range(1, 6)}
+    assert hosts == {f"compute{i}-docker" for i in range(1, 6)}
+
+
+def test_an_unrelated_problem_does_not_hide_the_vms_from_placement():
+    found = config_problems(_homelab_raw(region="", services={"trino": {"host": "compute2"}}))
+    assert found == ["lakehouse:region = '': expected a non-empty region name like us-east-1"]
