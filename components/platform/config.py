@@ -42,6 +42,9 @@ KEYS: tuple[Key, ...] = (
         "Off: they are retained."),
     Key("landingExpirationDays", "integer >= 1", "30",
         "Days after which objects in the `landing` bucket expire."),
+    Key("noncurrentVersionExpirationDays", "integer >= 1", "7",
+        "Days a replaced or deleted object version in the versioned `warehouse` bucket is kept (dropped Iceberg "
+        "snapshots and files free their space after this); lone delete markers are removed too."),
     Key("storageHost", "host name", "(required)",
         "The host that runs the storage plane (MinIO, PostgreSQL, catalogs, MLflow, Superset)."),
     Key("hosts", "map of hosts", "{}", "Existing docker hosts by name (the NAS, a local engine); VMs add theirs."),
@@ -216,6 +219,7 @@ class LakehouseConfig:
     region: str
     purge_on_destroy: bool
     landing_expiration_days: int
+    noncurrent_expiration_days: int
     storage_host: str
     compute_hosts: tuple[str, ...]
     hosts: Mapping[str, HostConfig]
@@ -619,8 +623,9 @@ def parse(raw: Mapping[str, Any]) -> LakehouseConfig:
     region = p.check("region", p.top("region", "us-east-1"), lambda v: isinstance(v, str) and bool(v.strip()),
                      "a non-empty region name like us-east-1")
     purge = p.check("purgeOnDestroy", p.top("purgeOnDestroy", False), lambda v: isinstance(v, bool), "true or false")
-    expiration = p.check("landingExpirationDays", p.top("landingExpirationDays", 30),
-                         lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "a whole number of days >= 1")
+    expiration = p.check("landingExpirationDays", p.top("landingExpirationDays", 30), _is_days, _DAYS)
+    noncurrent = p.check("noncurrentVersionExpirationDays", p.top("noncurrentVersionExpirationDays", 7),
+                         _is_days, _DAYS)
     fixed_hosts = _parse_hosts(p)
     proxmox, vm_hosts = _parse_proxmox(p, fixed_hosts)
     _check_addresses(p, fixed_hosts, vm_hosts)
@@ -637,8 +642,16 @@ def parse(raw: Mapping[str, Any]) -> LakehouseConfig:
     if p.problems:
         raise ConfigError(p.problems)
     return LakehouseConfig(prefix=prefix, region=region, purge_on_destroy=purge, landing_expiration_days=expiration,
+                           noncurrent_expiration_days=noncurrent,
                            storage_host=storage_host, compute_hosts=compute_hosts, hosts=MappingProxyType(hosts),
                            services=MappingProxyType(services), proxmox=proxmox)
+
+
+_DAYS = "a whole number of days >= 1"
+
+
+def _is_days(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def _decode(text: Any) -> Any:

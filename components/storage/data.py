@@ -62,6 +62,20 @@ class DatabaseCredentials:
     password: pulumi.Output[str]
 
 
+def lifecycle_rules(bucket: Bucket, config: LakehouseConfig) -> list[minio.IlmPolicyRuleArgs]:
+    """A bucket's lifecycle: objects of an expiring bucket expire; in a versioned bucket, replaced and
+    deleted versions expire and delete markers left with no version behind them go. (Every rule is
+    enabled: the provider computes `status`, and rejects a plan that sets it.)"""
+    rules = []
+    if bucket.expires:
+        rules.append(minio.IlmPolicyRuleArgs(id=f"expire-{bucket.name}",
+                                             expiration=f"{config.landing_expiration_days}d"))
+    if bucket.versioned:
+        rules.append(minio.IlmPolicyRuleArgs(id=f"expire-noncurrent-{bucket.name}", expiration="DeleteMarker",
+                                             noncurrent_version_expiration_days=config.noncurrent_expiration_days))
+    return rules
+
+
 @dataclass(frozen=True)
 class ServiceAccess:
     """What one service was given: its own MinIO user and/or its own database."""
@@ -129,11 +143,9 @@ class DataLayer(pulumi.ComponentResource):
                                      versioning_configuration=minio.S3BucketVersioningVersioningConfigurationArgs(
                                          status="Enabled"),
                                      opts=self._on_minio())
-        if spec.expires:
-            minio.IlmPolicy(f"{name}-expiration", bucket=bucket.bucket,
-                            rules=[minio.IlmPolicyRuleArgs(id=f"expire-{spec.name}", status="Enabled",
-                                                           expiration=f"{self._config.landing_expiration_days}d")],
-                            opts=self._on_minio())
+        rules = lifecycle_rules(spec, self._config)
+        if rules:
+            minio.IlmPolicy(f"{name}-expiration", bucket=bucket.bucket, rules=rules, opts=self._on_minio())
         return bucket
 
     def _minio_user(self, name: str, service: Service) -> S3Credentials:

@@ -70,10 +70,12 @@ def test_a_local_docker_host_needs_no_ssh():
     (minimal(hosts={}), "lakehouse:hosts = {}: expected at least one host (or a VM)"),
     (minimal(purgeOnDestroy="yes"), "lakehouse:purgeOnDestroy = 'yes': expected true or false"),
     (minimal(landingExpirationDays=0), "lakehouse:landingExpirationDays = 0: expected a whole number of days >= 1"),
+    (minimal(noncurrentVersionExpirationDays=True),
+     "lakehouse:noncurrentVersionExpirationDays = True: expected a whole number of days >= 1"),
     (minimal(prefix="Lake House"),
      "lakehouse:prefix = 'Lake House': expected a docker name of lower-case letters, digits, _ . -"),
     (minimal(storagehost="nas"), "lakehouse:storagehost = 'nas': expected a known key: computeHosts, hosts, landingExpirationDays, "
-                                 "prefix, proxmox, proxmoxApiToken, purgeOnDestroy, region, services, storageHost, vms"),
+                                 "noncurrentVersionExpirationDays, prefix, proxmox, proxmoxApiToken, purgeOnDestroy, region, services, storageHost, vms"),
     (minimal(hosts={"nas": {**NAS, "adress": "x"}}),
      "lakehouse:hosts.nas.adress = 'x': expected one of the known fields: address, dockerHost, ssh"),
 ])
