@@ -72,7 +72,8 @@ def test_mlflow_command_env_and_allowed_hosts():
     uri = sqlalchemy_url("lakehouse-postgres:5432", database, "pw")
     assert uri == "postgresql+psycopg2://mlflow:pw@lakehouse-postgres:5432/mlflow"
     assert mlflow_env(uri, S3) == [
-        f"MLFLOW_BACKEND_STORE_URI={uri}", "MLFLOW_S3_ENDPOINT_URL=http://192.168.10.20:9000",
+        f"MLFLOW_BACKEND_STORE_URI={uri}", "MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false",
+        "MLFLOW_S3_ENDPOINT_URL=http://192.168.10.20:9000",
         "AWS_ACCESS_KEY_ID=airflow", "AWS_SECRET_ACCESS_KEY=s3cr3t", "AWS_DEFAULT_REGION=us-east-1"]
 
 
@@ -213,6 +214,17 @@ def test_mlflow_uses_its_own_database_and_bucket(homelab: StackRun):
     command = homelab.named("apps-mlflow-container").inputs["command"]
     assert f"{NAS}:5000" in command[command.index("--allowed-hosts") + 1].split(",")
     assert homelab.named("apps-mlflow-container").inputs["healthcheck"]["tests"][:2] == ["CMD", "python"]
+
+
+def test_mlflow_starts_only_after_its_schema_is_upgraded(stack_run: StackRun):
+    upgrade = stack_run.named("apps-mlflow-db-upgrade")
+    server = stack_run.named("apps-mlflow-container")
+    assert upgrade.inputs["attach"] is True
+    assert upgrade.inputs["command"] == ["bash", "-c", 'exec mlflow db upgrade "$MLFLOW_BACKEND_STORE_URI"']
+    assert upgrade.inputs["image"] == server.inputs["image"]
+    assert stack_run.envs("apps-mlflow-db-upgrade") == stack_run.envs("apps-mlflow-container")
+    assert upgrade.urn in server.property_dependencies["envs"]
+    assert stack_run.named("data-mlflow-db").urn in upgrade.dependencies
 
 
 @pytest.mark.parametrize("output", ["supersetAdminPassword", "airflowAdminPassword"])
