@@ -2,7 +2,9 @@
 
 `apache/hive:4.0.1` runs `schematool -initOrUpgradeSchema` before every start, which is safe to
 repeat. The image lacks the PostgreSQL driver and keeps hadoop-aws and the AWS SDK bundle off
-its classpath; `HADOOP_CLASSPATH` adds both the image's tools jars and the artifact volume.
+its classpath; `HADOOP_CLASSPATH` adds the image's tools jars and the one driver jar it needs from
+the artifact volume (named exactly, so a driver bump replaces the container and nothing else on
+the volume reaches the metastore's classpath).
 `hive-site.xml` and `core-site.xml` are rendered here and placed in `/opt/hive/conf`.
 """
 
@@ -10,9 +12,10 @@ from __future__ import annotations
 
 import pulumi
 
-from components.platform.artifacts import JARS
+from components.platform.artifacts import ARTIFACTS, JARS
 from components.storage.backing import BackingArgs
-from components.platform.containers import ContainerArgs, Healthcheck, Upload, VolumeMount, service_container
+from components.platform.containers import (ContainerArgs, Healthcheck, Upload, VolumeMount, jvm_heap_mb,
+                                             service_container)
 from components.platform.formats import s3a_properties, site_xml
 from components.platform.s3 import S3Settings
 from components.platform.services import SERVICES
@@ -20,6 +23,8 @@ from components.platform.services import SERVICES
 CONF = "/opt/hive/conf"
 WAREHOUSE_DIR = "s3a://warehouse/hive/"
 _PORT = SERVICES["hive-metastore"].ports["thrift"].container
+# Besides the heap: metaspace, the Thrift worker pool's stacks (200 threads by default), direct buffers.
+_NON_HEAP_MB = 512
 HEALTHCHECK = Healthcheck(test=("CMD", "bash", "-c", f"</dev/tcp/127.0.0.1/{_PORT}"), start_period="60s",
                           retries=12)
 
@@ -42,12 +47,12 @@ def core_site(s3: S3Settings) -> str:
 
 def hive_metastore_env(memory_mb: int) -> list[str]:
     """The entrypoint hard-codes `-Xmx1G` before `SERVICE_OPTS`; the later flag wins, so the heap
-    is sized to three quarters of the container instead."""
+    follows the container's limit instead."""
     return [
         "SERVICE_NAME=metastore",
         "DB_DRIVER=postgres",
-        f"SERVICE_OPTS=-Xmx{memory_mb * 3 // 4}m",
-        f"HADOOP_CLASSPATH=/opt/hadoop/share/hadoop/tools/lib/*:{JARS}/*",
+        f"SERVICE_OPTS=-Xmx{jvm_heap_mb(memory_mb, _NON_HEAP_MB)}m",
+        f"HADOOP_CLASSPATH=/opt/hadoop/share/hadoop/tools/lib/*:{ARTIFACTS['postgresql-jdbc'].path}",
     ]
 
 

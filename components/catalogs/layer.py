@@ -14,7 +14,7 @@ from components.storage.data import DataLayer
 from components.platform.endpoints import resolve
 from components.catalogs.hive_metastore import HiveMetastore
 from components.platform.hosts import DockerHost
-from components.catalogs.iceberg_rest import IcebergRest
+from components.catalogs.iceberg_rest import IcebergRest, IcebergRestArgs
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,9 @@ class Catalogs(pulumi.ComponentResource):
             host = config.services[service].host
             return backing(config, args.hosts, args.data, service, jars_volume=args.artifacts[host].verified_volume)
 
-        self.iceberg_rest = IcebergRest(f"{name}-iceberg-rest", catalog_args("iceberg-rest"), child)
+        rest = catalog_args("iceberg-rest")
+        self.iceberg_rest = IcebergRest(f"{name}-iceberg-rest", IcebergRestArgs(
+            backing=rest, url=resolve(config, "iceberg-rest", "http", rest.placement.instance).url()), child)
         self.hive_metastore = HiveMetastore(f"{name}-hive-metastore", catalog_args("hive-metastore"), child)
         self.iceberg_rest_uri = resolve(config, "iceberg-rest", "http").url()
         self.metastore_uri = resolve(config, "hive-metastore", "thrift").url("thrift")

@@ -29,14 +29,15 @@ class ComputePlane(pulumi.ComponentResource):
     def __init__(self, name: str, args: ComputePlaneArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("lakehouse:compute:ComputePlane", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        catalogs_ready = (args.catalogs.iceberg_rest.container, args.catalogs.hive_metastore.container)
+        iceberg_ready = (args.catalogs.iceberg_rest.container, args.catalogs.iceberg_rest.namespaces)
         self.trino = Trino(f"{name}-trino", TrinoArgs(
-            config=args.config, hosts=args.hosts, s3=args.data.access["trino"].s3, depends_on=catalogs_ready,
+            config=args.config, hosts=args.hosts, s3=args.data.access["trino"].s3,
+            depends_on=(*iceberg_ready, args.catalogs.hive_metastore.container),
         ), child)
         self.spark = Spark(f"{name}-spark", SparkArgs(
             config=args.config, hosts=args.hosts, s3=args.data.access["spark"].s3,
             jars_volumes={host: store.verified_volume for host, store in args.artifacts.items()},
-            depends_on=catalogs_ready[:1],
+            depends_on=iceberg_ready,
         ), child)
         self.register_outputs({"trinoUrl": self.trino.url, "sparkMasterUrl": self.spark.master_url,
                                "jupyterUrl": self.spark.jupyter_url})

@@ -72,6 +72,12 @@ class Placement:
         return self.host.config.address
 
 
+def jvm_heap_mb(limit_mb: int, non_heap_mb: int) -> int:
+    """A JVM heap for a container of `limit_mb`: what is left after `non_heap_mb` (metaspace, code
+    cache, thread stacks, direct buffers), never more than 4/5 of the limit nor less than half."""
+    return max(limit_mb // 2, min(limit_mb * 4 // 5, limit_mb - non_heap_mb))
+
+
 def placements(config: LakehouseConfig, hosts: Mapping[str, DockerHost], service: str) -> list[Placement]:
     placed = config.services[service]
     return [Placement(placed, instance, hosts[instance.host], container_name(config, instance.name))

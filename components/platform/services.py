@@ -80,6 +80,10 @@ BUCKETS: tuple[Bucket, ...] = (
     Bucket("mlflow", description="MLflow run artifacts and registered models."),
 )
 
+# The Iceberg namespaces (zones) of the warehouse, created by the stack: the REST catalog runs in strict
+# mode, so a table can only be created in a namespace that exists.
+NAMESPACES: tuple[str, ...] = ("bronze", "gold")
+
 _WAREHOUSE = Grant("warehouse")
 _LANDING_READ = Grant("landing", write=False)
 

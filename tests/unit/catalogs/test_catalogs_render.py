@@ -7,7 +7,7 @@ import pytest
 from components.catalogs.hive_metastore import hive_metastore_env, hive_site
 from components.catalogs.iceberg_rest import iceberg_rest_command, iceberg_rest_env
 from components.compute.trino import hive_catalog, iceberg_catalog
-from components.platform.artifacts import JARS
+from components.platform.artifacts import ARTIFACTS, JARS
 from components.platform.formats import java_properties
 from components.platform.s3 import S3Settings
 from components.storage.backing import jdbc_url
@@ -34,7 +34,8 @@ def test_jdbc_url_uses_the_postgresql_scheme():
 
 def test_iceberg_rest_command_puts_adapter_and_driver_on_the_classpath():
     assert iceberg_rest_command() == [
-        "java", "-cp",
+        "java", "-XX:MaxRAMPercentage=70",
+        "-Dorg.slf4j.simpleLogger.log.org.apache.iceberg.rest.RESTCatalogServer=warn", "-cp",
         "/usr/lib/iceberg-rest/iceberg-rest-adapter.jar:/opt/lakehouse/jars/postgresql-42.7.13.jar",
         "org.apache.iceberg.rest.RESTCatalogServer"]
 
@@ -96,14 +97,21 @@ def test_hive_metastore_env_exact():
     assert hive_metastore_env(1024) == [
         "SERVICE_NAME=metastore",
         "DB_DRIVER=postgres",
-        "SERVICE_OPTS=-Xmx768m",
-        "HADOOP_CLASSPATH=/opt/hadoop/share/hadoop/tools/lib/*:/opt/lakehouse/jars/*",
+        "SERVICE_OPTS=-Xmx512m",
+        "HADOOP_CLASSPATH=/opt/hadoop/share/hadoop/tools/lib/*:/opt/lakehouse/jars/postgresql-42.7.13.jar",
     ]
 
 
-def test_hive_metastore_classpath_has_hadoop_tools_and_the_artifact_jars():
+@pytest.mark.parametrize("limit_mb, heap", [(640, "-Xmx320m"), (1024, "-Xmx512m"), (2048, "-Xmx1536m"),
+                                            (4096, "-Xmx3276m")])
+def test_hive_metastore_heap_leaves_room_for_metaspace_and_threads(limit_mb, heap):
+    assert dict(entry.split("=", 1) for entry in hive_metastore_env(limit_mb))["SERVICE_OPTS"] == heap
+
+
+def test_hive_metastore_classpath_names_only_the_driver_it_needs():
     env = dict(entry.split("=", 1) for entry in hive_metastore_env(768))
-    assert env["HADOOP_CLASSPATH"].split(":") == ["/opt/hadoop/share/hadoop/tools/lib/*", f"{JARS}/*"]
+    assert env["HADOOP_CLASSPATH"].split(":") == ["/opt/hadoop/share/hadoop/tools/lib/*", ARTIFACTS["postgresql-jdbc"].path]
+    assert f"{JARS}/*" not in env["HADOOP_CLASSPATH"], "a wildcard would load every jar on the volume"
 
 
 NATIVE_S3 = {

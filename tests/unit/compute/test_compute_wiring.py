@@ -78,11 +78,12 @@ def test_jupyter_is_protected_by_a_generated_secret_token(homelab: StackRun):
 
 def test_engines_start_only_after_the_catalogs_are_healthy(homelab: StackRun):
     rest = homelab.named("catalogs-iceberg-rest-container")
+    namespaces = homelab.named("catalogs-iceberg-rest-namespaces")
     hms = homelab.named("catalogs-hive-metastore-container")
     for name in ("compute-trino-container", "compute-trino-worker-1-container"):
-        assert {rest.urn, hms.urn} <= set(homelab.named(name).dependencies)
+        assert {rest.urn, namespaces.urn, hms.urn} <= set(homelab.named(name).dependencies)
     for name in ("compute-spark-container", "compute-spark-worker-1-container", "compute-spark-jupyter-container"):
-        assert rest.urn in homelab.named(name).dependencies
+        assert {rest.urn, namespaces.urn} <= set(homelab.named(name).dependencies)
     assert rest.inputs["wait"] and hms.inputs["wait"]
 
 
