@@ -22,8 +22,10 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from harness import run_stack, shipped_stacks  # noqa: E402
 
-TEN_WORKERS = {"services": {"trino-worker": {"replicas": 10}, "spark-worker": {"replicas": 10}}}
-FIVE_VMS = {"vms": [{"name": f"compute{i}", "vmId": 300 + i, "ip": f"192.168.10.{30 + i}"} for i in range(1, 6)],
+TEN_WORKERS = {"services": {"trino-worker": {"replicas": 10, "memory": "512m"},
+                            "spark-worker": {"replicas": 10, "memory": "768m", "hosts": ["compute2"]}}}
+FIVE_VMS = {"vms": [{"name": f"compute{i}", "vmId": 300 + i, "ip": f"192.168.10.{30 + i}", "memory": "24g"}
+                    for i in range(1, 6)],
             "services": {"trino-worker": {"replicas": 5}, "spark-worker": {"replicas": 5}}}
 CASES: dict[str, tuple[str, dict]] = {
     **{f"{stack} (as shipped)": (stack, {}) for stack in sorted(shipped_stacks(), key=lambda s: s != "homelab")},

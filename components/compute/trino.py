@@ -1,7 +1,9 @@
 """Trino (Athena): a coordinator and 0..N workers with the `iceberg` (REST) and `hive` catalogs.
 
-Files are rendered per node and uploaded over the image's defaults one by one (the image's
-`jvm.config` stays). Nodes use host networking and advertise their host's address, so workers
+Files are rendered per node and uploaded over the image's defaults one by one. `jvm.config`
+keeps the image's flags but sizes the heap from the container's limit: the image's 80% of RAM
+leaves too little for the code cache (256m), the plugins' metaspace and the threads in a small
+container. Nodes use host networking and advertise their host's address, so workers
 on other hosts can join. Object storage goes through Trino's native S3 file system with Trino's
 own MinIO user.
 """
@@ -14,7 +16,8 @@ from typing import Mapping, Sequence
 import pulumi
 
 from components.platform.config import LakehouseConfig
-from components.platform.containers import ContainerArgs, Healthcheck, Placement, Upload, placement, placements, service_container
+from components.platform.containers import (ContainerArgs, Healthcheck, Placement, Upload, jvm_heap_mb, placement,
+                                             placements, service_container)
 from components.storage.data import S3Credentials
 from components.platform.endpoints import resolve
 from components.platform.formats import java_properties
@@ -23,6 +26,22 @@ from components.platform.s3 import S3Settings, warehouse_uri
 
 ETC = "/etc/trino"
 HEALTHCHECK = Healthcheck(test=("CMD", "/usr/lib/trino/bin/health-check"), start_period="30s", retries=12)
+
+
+# Besides the heap: the reserved code cache, metaspace of every plugin, thread stacks, direct buffers.
+_NON_HEAP_MB = 768
+
+
+def jvm_config(memory_mb: int) -> str:
+    """The image's `jvm.config` flags, with an explicit heap instead of a share of the container's RAM."""
+    heap = jvm_heap_mb(memory_mb, _NON_HEAP_MB)
+    return "\n".join([
+        "-server", f"-Xmx{heap}m", f"-Xms{heap}m", "-XX:G1HeapRegionSize=32M", "-XX:+ExplicitGCInvokesConcurrent",
+        "-XX:+HeapDumpOnOutOfMemoryError", "-XX:+ExitOnOutOfMemoryError", "-XX:-OmitStackTraceInFastThrow",
+        "-XX:ReservedCodeCacheSize=256M", "-XX:PerMethodRecompilationCutoff=10000",
+        "-XX:PerBytecodeRecompilationCutoff=10000", "-Djdk.attach.allowAttachSelf=true",
+        "-Djdk.nio.maxCachedBufferSize=2000000", "-XX:+EnableDynamicAgentLoading",
+    ]) + "\n"
 
 
 def node_properties(node_id: str, address: str) -> dict[str, str]:
@@ -110,6 +129,7 @@ class Trino(pulumi.ComponentResource):
             placement=where,
             healthcheck=HEALTHCHECK,
             uploads=(
+                Upload(f"{ETC}/jvm.config", jvm_config(where.service.memory_mb)),
                 Upload(f"{ETC}/node.properties", node),
                 Upload(f"{ETC}/config.properties", server),
                 Upload(f"{ETC}/catalog/iceberg.properties", catalog(lambda s3: iceberg_catalog(rest_uri, s3))),

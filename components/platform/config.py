@@ -21,6 +21,8 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 from components.platform.services import SERVICES, Plane, Service
 
 NAMESPACE = "lakehouse"
+# What a host keeps for its own system and the Docker engine, outside every container's limit.
+HOST_RESERVE_MB = 1024
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,9 @@ KEYS: tuple[Key, ...] = (
         "Address the other hosts, and the machine running Pulumi, use to reach this host."),
     Key("hosts.<name>.dockerHost", "unix://, tcp:// or ssh:// URL", "",
         "Docker endpoint, for a host not reached over SSH (e.g. `unix:///var/run/docker.sock`)."),
+    Key("hosts.<name>.memory", "size like `16g`", "",
+        "Memory of the host: the memory limits of the containers placed on it must fit in it, less "
+        f"{HOST_RESERVE_MB}m for the system and Docker (a VM's is its `memory`)."),
     Key("hosts.<name>.ssh", "object", "", "Reach docker on this host over SSH (`ssh://user@address:port`)."),
     Key("hosts.<name>.ssh.user", "non-empty user name", "(required)", "SSH user allowed to run docker."),
     Key("hosts.<name>.ssh.port", "port 1-65535", "22", "SSH port."),
@@ -132,6 +137,7 @@ class HostConfig:
     address: str
     ssh: Optional[SshConfig]
     docker_host: Optional[str]
+    memory_mb: Optional[int] = None  # None: not declared, not checked
 
     @property
     def docker_url(self) -> str:
@@ -355,9 +361,11 @@ def _parse_hosts(p: _Parser) -> dict[str, HostConfig]:
         docker_host = p.check(f"{key}.dockerHost", fields.get("dockerHost", _MISSING),
                               lambda v: isinstance(v, str) and bool(_DOCKER_URL.match(v)),
                               "a docker URL like unix:///var/run/docker.sock or tcp://host:2375")
+        memory = p.check(f"{key}.memory", fields.get("memory", _MISSING), _is_memory, _MEMORY_SIZE)
         if address is not _MISSING:
             hosts[name] = HostConfig(name=name, address=address, ssh=ssh,
-                                     docker_host=None if docker_host is _MISSING else docker_host)
+                                     docker_host=None if docker_host is _MISSING else docker_host,
+                                     memory_mb=None if memory is _MISSING else parse_memory_mb(memory))
     return hosts
 
 
@@ -501,7 +509,8 @@ def _parse_proxmox(p: _Parser, hosts: Mapping[str, HostConfig]) -> tuple[Optiona
         snippet_datastore=datastores["snippets"], bridge=bridge, vlan=vlan, subnet=subnet, gateway=gateway,
         dns=tuple(dns), domain=domain, vm_user=vm_user, ssh_public_keys=tuple(keys), image=image, vms=tuple(vms))
     ssh = SshConfig(user=vm_user, port=22, options=("StrictHostKeyChecking=accept-new",))
-    return proxmox, {vm.name: HostConfig(name=vm.name, address=vm.ip, ssh=ssh, docker_host=None) for vm in vms}
+    return proxmox, {vm.name: HostConfig(name=vm.name, address=vm.ip, ssh=ssh, docker_host=None,
+                                         memory_mb=vm.memory_mb) for vm in vms}
 
 
 def _check_unique(p: _Parser, vms: list[Optional[VmConfig]], hosts: Mapping[str, HostConfig]) -> None:
@@ -530,13 +539,14 @@ def _host_names(p: _Parser, key: str, value: Any, hosts: Mapping[str, HostConfig
 
 def _instances(spec: Service, hosts: Sequence[str], replicas: int, base: Mapping[str, int]) -> tuple[Instance, ...]:
     """Singletons: one instance named like the service. Scaled: `<name>-<n>` round-robin over
-    `hosts`, the k-th instance on a host publishing each base port + k."""
+    `hosts`, starting after the first (where the singletons run, so the first workers go where
+    there is room), the k-th instance on a host publishing each base port + k."""
     if spec.replicas is None:
         return (Instance(spec.name, spec.name, hosts[0], MappingProxyType(dict(base))),)
     on_host: dict[str, int] = {}
     instances = []
     for index in range(replicas):
-        host = hosts[index % len(hosts)]
+        host = hosts[(index + 1) % len(hosts)]
         offset = on_host.get(host, 0)
         on_host[host] = offset + 1
         ports = {name: port + offset for name, port in base.items()}
@@ -577,9 +587,7 @@ def _parse_services(p: _Parser, hosts: Mapping[str, HostConfig], storage_host: A
         image = p.check(f"{key}.image", fields.get("image", spec.image),
                         lambda v: isinstance(v, str) and bool(_IMAGE.match(v)),
                         "an image reference with a concrete tag, like minio/minio:RELEASE.2025-01-01T00-00-00Z")
-        memory = p.check(f"{key}.memory", fields.get("memory", spec.memory),
-                         lambda v: isinstance(v, str) and bool(_MEMORY.match(v)) and parse_memory_mb(v) >= 64,
-                         "a memory size of at least 64m, like `512m` or `2g`")
+        memory = p.check(f"{key}.memory", fields.get("memory", spec.memory), _is_memory, _MEMORY_SIZE)
         raw_ports = p.mapping(f"{key}.ports", fields.get("ports"))
         for port_name in sorted(set(raw_ports) - set(spec.ports)):
             p.problem(f"{key}.ports.{port_name}", raw_ports[port_name],
@@ -595,11 +603,34 @@ def _parse_services(p: _Parser, hosts: Mapping[str, HostConfig], storage_host: A
             services[spec.name] = ServiceConfig(name=spec.name, image=image, memory_mb=parse_memory_mb(memory),
                                                 instances=instances)
     _check_port_clashes(p, placed)
+    _check_memory(p, hosts, services)
     return services
 
 
 def _first(hosts: Any) -> Any:
     return _MISSING if hosts is _MISSING or _MISSING in hosts else hosts[0]
+
+
+def host_memory_mb(services: Mapping[str, ServiceConfig]) -> dict[str, int]:
+    """The sum of the memory limits of the long-running containers on each host."""
+    used: dict[str, int] = {}
+    for service in services.values():
+        for instance in service.instances:
+            used[instance.host] = used.get(instance.host, 0) + service.memory_mb * SERVICES[service.name].containers
+    return used
+
+
+def _check_memory(p: _Parser, hosts: Mapping[str, HostConfig], services: Mapping[str, ServiceConfig]) -> None:
+    """Every host that declares its memory holds its containers' limits, less what it keeps for itself.
+    (One-shot jobs run before the services they gate, within a service's limit, and are not counted.)"""
+    for host, used in sorted(host_memory_mb(services).items()):
+        memory = hosts[host].memory_mb
+        if memory is not None and used > memory - HOST_RESERVE_MB:
+            placed = ", ".join(f"{i.name} {s.memory_mb * SERVICES[s.name].containers}m"
+                               for s in services.values() for i in s.instances if i.host == host)
+            p.problem(f"hosts.{host}.memory", f"{memory}m",
+                      f"room for the containers placed on it: {used}m of limits ({placed}) + {HOST_RESERVE_MB}m "
+                      f"for the system; lower `services.<name>.memory`, move services or add memory")
 
 
 def _check_port_clashes(p: _Parser, placed: list[tuple[str, Instance]]) -> None:
@@ -648,6 +679,11 @@ def parse(raw: Mapping[str, Any]) -> LakehouseConfig:
 
 
 _DAYS = "a whole number of days >= 1"
+_MEMORY_SIZE = "a memory size of at least 64m, like `512m` or `2g`"
+
+
+def _is_memory(value: Any) -> bool:
+    return isinstance(value, str) and bool(_MEMORY.match(value)) and parse_memory_mb(value) >= 64
 
 
 def _is_days(value: Any) -> bool:

@@ -48,6 +48,7 @@ class Service:
     database: Optional[str] = None
     replicas: Optional[int] = None  # None: runs once; a number: default instance count of a scaled service
     artifacts: tuple[str, ...] = ()  # names in components.platform.artifacts.ARTIFACTS, present at run time
+    containers: int = 1  # long-running containers per instance, each with the service's memory limit
 
     @property
     def host_network(self) -> bool:
@@ -121,7 +122,7 @@ _TABLE = (
     Service("superset", Plane.STORAGE, image="apache/superset:6.1.0-dev", memory="2g",
             ports={"http": Port(8088, 8088)}, database="superset"),
     # Four components (api-server, scheduler, dag-processor, triggerer) of one service, each with this memory.
-    Service("airflow", Plane.COMPUTE, image="apache/airflow:3.3.2-python3.12", memory="1536m",  # AIRFLOW_VERSION
+    Service("airflow", Plane.COMPUTE, image="apache/airflow:3.3.2-python3.12", memory="1g", containers=4,
             ports={"api": Port(8082, 8082), "scheduler-health": Port(8974, 8974), "logs": Port(8793, 8793),
                    "triggerer-logs": Port(8794, 8794)},
             grants=(Grant("landing"), Grant("warehouse", write=False)), database="airflow"),

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from components.compute.spark import jupyter_env, master_command, spark_defaults, worker_command
-from components.compute.trino import config_properties, iceberg_catalog, node_properties
+from components.compute.trino import config_properties, iceberg_catalog, jvm_config, node_properties
 from components.platform.formats import java_properties
 from components.platform.s3 import S3Settings
+from harness import StackRun
 from readers import parse_properties
 
 S3 = S3Settings("http://lakehouse-minio:9000", "us-east-1", "trino", "s3cr3t")
@@ -132,3 +133,17 @@ def test_jupyter_env():
     assert jupyter_env("t0ken", 8888, "us-east-1") == [
         "JUPYTER_TOKEN=t0ken", "JUPYTER_PORT=8888", "AWS_REGION=us-east-1"]
 
+
+
+@pytest.mark.parametrize("limit_mb, heap", [(1536, 768), (2048, 1280), (4096, 3276), (8192, 6553)])
+def test_trino_jvm_config_sizes_the_heap_from_the_container_limit(limit_mb, heap):
+    lines = jvm_config(limit_mb).splitlines()
+    assert all(line.startswith("-") for line in lines), "one JVM option per line"
+    assert [line for line in lines if line.startswith(("-Xm", "-XX:MaxRAM", "-XX:InitialRAM"))] == [
+        f"-Xmx{heap}m", f"-Xms{heap}m"]
+    assert limit_mb - heap >= 768 or heap == limit_mb // 2
+
+
+def test_every_trino_node_gets_the_jvm_config_of_its_limit(homelab: StackRun):
+    for node in ("compute-trino-container", "compute-trino-worker-1-container"):
+        assert homelab.uploads(node)["/etc/trino/jvm.config"] == jvm_config(int(homelab.named(node).inputs["memory"]))

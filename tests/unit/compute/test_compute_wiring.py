@@ -9,6 +9,7 @@ from readers import parse_properties as properties
 
 NAS = "192.168.10.20"
 COMPUTE = "192.168.10.31"
+COMPUTE2 = "192.168.10.32"
 
 
 def test_trino_catalogs_point_at_the_catalogs_and_minio_with_trinos_credentials(homelab: StackRun):
@@ -33,7 +34,7 @@ def test_trino_nodes_advertise_their_host_and_find_the_coordinator(homelab: Stac
         "http-server.http.port": "8080", "discovery.uri": f"http://{COMPUTE}:8080"}
     assert properties(worker["/etc/trino/config.properties"]) == {
         "coordinator": "false", "http-server.http.port": "8090", "discovery.uri": f"http://{COMPUTE}:8080"}
-    assert properties(worker["/etc/trino/node.properties"])["node.internal-address"] == COMPUTE
+    assert properties(worker["/etc/trino/node.properties"])["node.internal-address"] == COMPUTE2, "workers start on compute2"
     assert properties(worker["/etc/trino/node.properties"])["node.id"] == "trino-worker-1"
     for node in ("compute-trino-container", "compute-trino-worker-1-container"):
         assert homelab.named(node).inputs["networkMode"] == "host"
@@ -55,17 +56,17 @@ def test_spark_defaults_use_the_rest_catalog_and_sparks_credentials(homelab: Sta
 
 
 def test_spark_workers_join_the_master_and_everyone_mounts_the_verified_jars(homelab: StackRun):
-    fetch = homelab.named("compute1-artifacts-fetch")
-    for index in (1, 2):
+    for index in (1, 2):  # both on compute2 (the stack file's `hosts`), the second offset by one
         worker = homelab.named(f"compute-spark-worker-{index}-container").inputs
         assert worker["command"][-1] == f"spark://{COMPUTE}:7077"
-        assert worker["command"][worker["command"].index("--port") + 1] == "7100", "one worker per VM"
-        assert worker["command"][worker["command"].index("--host") + 1] == f"192.168.10.3{index}"
+        assert worker["command"][worker["command"].index("--port") + 1] == str(7099 + index)
+        assert worker["command"][worker["command"].index("--host") + 1] == COMPUTE2
     for name in ("compute-spark-container", "compute-spark-worker-1-container", "compute-spark-jupyter-container"):
         container = homelab.named(name)
         jars = [v for v in container.inputs["volumes"] if v["containerPath"] == "/opt/lakehouse/jars"]
         assert jars == [{"volumeName": "lakehouse-artifacts", "containerPath": "/opt/lakehouse/jars", "readOnly": True}]
-        assert fetch.urn in container.property_dependencies["volumes"], "jars must be verified first"
+        fetch = homelab.named(f"{homelab.by_urn(container.provider).name.removesuffix('-docker')}-artifacts-fetch")
+        assert fetch.urn in container.property_dependencies["volumes"], "jars must be verified first, on its host"
     assert "jupyter" not in homelab.named("nas-artifacts-fetch").inputs["command"][2]
 
 
@@ -98,7 +99,8 @@ def test_exports_of_the_engines(homelab: StackRun):
 @pytest.mark.parametrize("workers", [0, 1, 10])
 def test_worker_counts_evaluate(workers: int):
     run = run_stack("homelab", overrides={"services": {
-        "trino-worker": {"replicas": workers}, "spark-worker": {"replicas": workers}}})
+        "trino-worker": {"replicas": workers, "memory": "512m"},
+        "spark-worker": {"replicas": workers, "memory": "512m", "hosts": ["compute2"]}}})
     assert run.error is None
     names = {r.name for r in run.of_type("docker:index/container:Container")}
     assert sum(n.startswith("compute-trino-worker-") for n in names) == workers
@@ -109,6 +111,8 @@ def test_worker_counts_evaluate(workers: int):
         ports = [properties(run.uploads(f"compute-trino-worker-{i}-container")["/etc/trino/config.properties"])[
             "http-server.http.port"] for i in range(1, 11)]
         assert ports == [str(8090 + i // 2) for i in range(10)], "alternating over two VMs, offset per VM"
+        hosts = [run.by_urn(run.named(f"compute-trino-worker-{i}-container").provider).name for i in (1, 2)]
+        assert hosts == ["compute2-docker", "compute1-docker"], "the first worker goes where the singletons are not"
 
 
 def test_workers_spread_over_the_compute_hosts():
@@ -117,7 +121,7 @@ def test_workers_spread_over_the_compute_hosts():
         "services": {"trino-worker": {"replicas": 3}}})
     assert run.error is None
     hosts = [run.by_urn(run.named(f"compute-trino-worker-{i}-container").provider).name for i in (1, 2, 3)]
-    assert hosts == ["compute1-docker", "nas-docker", "compute1-docker"]
+    assert hosts == ["nas-docker", "compute1-docker", "nas-docker"]
     ports = [properties(run.uploads(f"compute-trino-worker-{i}-container")["/etc/trino/config.properties"])[
         "http-server.http.port"] for i in (1, 2, 3)]
     assert ports == ["8090", "8090", "8091"]

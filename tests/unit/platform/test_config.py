@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from components.platform.config import ConfigError, parse, parse_memory_mb
+from components.platform.config import ConfigError, host_memory_mb, parse, parse_memory_mb
 from harness import run_stack
 from readers import config_problems as problems
 
@@ -77,7 +77,7 @@ def test_a_local_docker_host_needs_no_ssh():
     (minimal(storagehost="nas"), "lakehouse:storagehost = 'nas': expected a known key: computeHosts, hosts, landingExpirationDays, "
                                  "noncurrentVersionExpirationDays, prefix, proxmox, proxmoxApiToken, purgeOnDestroy, region, services, storageHost, vms"),
     (minimal(hosts={"nas": {**NAS, "adress": "x"}}),
-     "lakehouse:hosts.nas.adress = 'x': expected one of the known fields: address, dockerHost, ssh"),
+     "lakehouse:hosts.nas.adress = 'x': expected one of the known fields: address, dockerHost, memory, ssh"),
 ])
 def test_each_kind_of_bad_value_is_named_with_key_value_and_expectation(raw, expected):
     assert expected in problems(raw)
@@ -105,3 +105,22 @@ def test_a_bad_stack_registers_nothing():
 @pytest.mark.parametrize("text, mb", [("64m", 64), ("512M", 512), ("2g", 2048), ("1.5g", 1536)])
 def test_memory_sizes(text, mb):
     assert parse_memory_mb(text) == mb
+
+
+def test_a_host_that_declares_its_memory_must_hold_its_containers_limits():
+    # Storage plane and compute on one 8g host: MinIO 1g, PostgreSQL 1g, ... Airflow 4 x 1g.
+    found = problems(minimal(hosts={"nas": {**NAS, "memory": "8g"}}))
+    assert len(found) == 1 and found[0].startswith("lakehouse:hosts.nas.memory = '8192m': expected room for the "
+                                                   "containers placed on it: 24576m of limits (minio 1024m, ")
+    assert "airflow 4096m" in found[0] and found[0].endswith(
+        "+ 1024m for the system; lower `services.<name>.memory`, move services or add memory")
+
+
+def test_the_limits_count_every_container_of_an_instance():
+    config = parse(minimal(hosts={"nas": {**NAS, "memory": "32g"}}, services={"airflow": {"memory": "768m"}}))
+    assert config.hosts["nas"].memory_mb == 32 * 1024
+    assert host_memory_mb(config.services)["nas"] == 24576 - 4 * 1024 + 4 * 768
+
+
+def test_a_host_that_declares_no_memory_is_not_checked():
+    assert parse(minimal()).hosts["nas"].memory_mb is None
