@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Sequence
@@ -15,6 +16,15 @@ from components.platform.config import HostConfig
 def ssh_opts(options: Sequence[str]) -> list[str]:
     """`["StrictHostKeyChecking=accept-new"]` -> `["-o", "StrictHostKeyChecking=accept-new"]`."""
     return [arg for option in options for arg in ("-o", option)]
+
+
+def image_slug(reference: str) -> str:
+    """A resource name for an image: its last path segment, plus a short hash of the whole
+    reference when the segment alone could be another registry's or owner's image."""
+    slug = re.sub(r"[^a-z0-9]+", "-", reference.rsplit("/", 1)[-1].lower()).strip("-")
+    if "/" not in reference:  # an official library image: nothing else shortens to this
+        return slug
+    return f"{slug}-{hashlib.sha256(reference.encode()).hexdigest()[:8]}"
 
 
 @dataclass(frozen=True)
@@ -50,8 +60,7 @@ class DockerHost(pulumi.ComponentResource):
     def image(self, reference: str) -> docker.RemoteImage:
         """The pinned image, pulled once on this host however many containers run it."""
         if reference not in self._images:
-            slug = re.sub(r"[^a-z0-9]+", "-", reference.rsplit("/", 1)[-1].lower()).strip("-")
             self._images[reference] = docker.RemoteImage(
-                f"{self._name}-image-{slug}", name=reference, keep_locally=True,
+                f"{self._name}-image-{image_slug(reference)}", name=reference, keep_locally=True,
                 opts=pulumi.ResourceOptions(parent=self, provider=self.provider))
         return self._images[reference]

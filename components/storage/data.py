@@ -30,21 +30,23 @@ _WRITE = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:List
 def bucket_policy(grants: Sequence[Grant]) -> dict[str, Any]:
     """An S3 policy allowing exactly the given buckets/prefixes, read-only where `write` is off.
 
-    A prefix grant also covers the prefix's own "directory" key (`hive` for `hive/`), which S3A
-    clients probe before the first object exists below it."""
+    A prefix grant narrows listing to the prefix and its own "directory" key (`hive` for `hive/`),
+    which S3A clients probe before the first object exists below it; `GetBucketLocation` carries no
+    prefix, so it is granted apart from that condition (a condition on it would deny it)."""
     statements: list[dict[str, Any]] = []
     for grant in grants:
-        listing: dict[str, Any] = {
-            "Effect": "Allow",
-            "Action": ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
-            "Resource": [f"arn:aws:s3:::{grant.bucket}"],
-        }
+        bucket = [f"arn:aws:s3:::{grant.bucket}"]
         objects = [f"arn:aws:s3:::{grant.bucket}/{grant.prefix}*"]
         if grant.prefix:
             directory = grant.prefix.rstrip("/")
-            listing["Condition"] = {"StringLike": {"s3:prefix": [f"{grant.prefix}*", directory]}}
+            statements.append({"Effect": "Allow", "Action": ["s3:GetBucketLocation"], "Resource": bucket})
+            statements.append({"Effect": "Allow", "Action": ["s3:ListBucket", "s3:ListBucketMultipartUploads"],
+                               "Resource": bucket,
+                               "Condition": {"StringLike": {"s3:prefix": [f"{grant.prefix}*", directory]}}})
             objects.append(f"arn:aws:s3:::{grant.bucket}/{directory}")
-        statements.append(listing)
+        else:
+            statements.append({"Effect": "Allow", "Resource": bucket,
+                               "Action": ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"]})
         statements.append({"Effect": "Allow", "Action": _READ + (_WRITE if grant.write else []), "Resource": objects})
     return {"Version": "2012-10-17", "Statement": statements}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from components.platform.config import parse
 from components.platform.endpoints import Endpoint, resolve
-from components.platform.hosts import ssh_opts
+from components.platform.hosts import image_slug, ssh_opts
 
 
 def test_ssh_options_become_dash_o_pairs():
@@ -38,3 +38,10 @@ def test_host_network_services_are_reached_by_address_even_on_the_same_host():
     assert resolve(config, "minio", "api", rest) == Endpoint("lakehouse-minio", 9000)
     assert resolve(config, "spark", "master", config.services["jupyter"].instances[0]) == Endpoint("10.0.0.5", 7077)
 
+
+
+def test_image_resource_names_never_collide_across_owners_or_registries():
+    references = ["postgres:17", "bitnami/postgres:17", "ghcr.io/acme/postgres:17", "trinodb/trino:476"]
+    slugs = [image_slug(r) for r in references]
+    assert len(set(slugs)) == len(slugs)
+    assert slugs[0] == "postgres-17" and slugs[1].startswith("postgres-17-") and slugs[3].startswith("trino-476-")

@@ -37,16 +37,23 @@ def test_bucket_policy_for_a_prefix_and_a_read_only_bucket():
     assert json.loads(json.dumps(policy)) == {
         "Version": "2012-10-17",
         "Statement": [
-            {"Effect": "Allow", "Action": ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+            {"Effect": "Allow", "Action": ["s3:GetBucketLocation"], "Resource": ["arn:aws:s3:::warehouse"]},
+            {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:ListBucketMultipartUploads"],
              "Resource": ["arn:aws:s3:::warehouse"],
              "Condition": {"StringLike": {"s3:prefix": ["hive/*", "hive"]}}},
             {"Effect": "Allow",
              "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload",
                         "s3:ListMultipartUploadParts"],
              "Resource": ["arn:aws:s3:::warehouse/hive/*", "arn:aws:s3:::warehouse/hive"]},
-            {"Effect": "Allow", "Action": ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
-             "Resource": ["arn:aws:s3:::landing"]},
+            {"Effect": "Allow", "Resource": ["arn:aws:s3:::landing"],
+             "Action": ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"]},
             {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["arn:aws:s3:::landing/*"]},
         ],
     }
 
+
+
+def test_a_prefix_condition_never_covers_get_bucket_location():
+    for statement in bucket_policy([Grant("warehouse", "hive/")])["Statement"]:
+        if "s3:GetBucketLocation" in statement["Action"]:
+            assert "Condition" not in statement, "GetBucketLocation has no prefix: a prefix condition denies it"
