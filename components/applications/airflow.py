@@ -14,6 +14,7 @@ changed DAG reaches Airflow on the next `pulumi up`.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping
@@ -27,16 +28,23 @@ from components.platform.containers import (ContainerArgs, Healthcheck, JobArgs,
 from components.platform.credentials import generated_password
 from components.platform.endpoints import Endpoint
 from components.platform.s3 import S3Settings
+from components.platform.services import SERVICES
 
 DAGS_DIR = Path(__file__).resolve().parents[2] / "dags"
 AIRFLOW_HOME = "/opt/airflow"
 ADMIN_USER = "admin"
 PASSWORDS_FILE = f"{AIRFLOW_HOME}/simple_auth_manager_passwords.json"
 # Installed at start by the image's entrypoint; the image's constraints file picks their versions
-# (the ones Airflow released together with the image), and pinning apache-airflow keeps it in place.
+# (the ones Airflow released together with the image), and pinning apache-airflow (to the image's
+# own version, read from its tag) keeps it in place.
 PROVIDERS = ("apache-airflow-providers-trino", "apache-airflow-providers-apache-spark")
-AIRFLOW_VERSION = "3.3.2"
+REMOTE_LOGS = "s3://logs/airflow"
 PARALLELISM = 4  # LocalExecutor: tasks run inside the scheduler's container and memory limit
+
+
+def airflow_version(image: str) -> str:
+    """`apache/airflow:3.3.2-python3.12` -> `3.3.2` (config validation guarantees the tag's form)."""
+    return re.fullmatch(SERVICES["airflow"].tag_pattern, image.rsplit(":", 1)[1])["version"]
 
 
 def fernet_key(standard_base64: str) -> str:
@@ -62,12 +70,16 @@ class AirflowSecrets:
     fernet_key: str
     jwt_secret: str
     api_secret_key: str
-    admin_password: str
+
 
 
 def airflow_env(secrets: AirflowSecrets, api_url: str, ports: Mapping[str, int],
-                conns: Mapping[str, str]) -> list[str]:
-    """The one environment of every component (and of the migration job)."""
+                conns: Mapping[str, str], log_retention_days: int) -> list[str]:
+    """The one environment of every component (and of the migration job).
+
+    Task logs go to MinIO through the `minio` connection (they outlive the VM, as MWAA's leave
+    its workers) and their local copies are deleted once uploaded; the DAG processor logs to
+    stdout; the image's `/clean-logs` trims what is left after the retention period."""
     settings = {
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__PARALLELISM": str(PARALLELISM),
@@ -84,16 +96,21 @@ def airflow_env(secrets: AirflowSecrets, api_url: str, ports: Mapping[str, int],
         "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(ports["scheduler-health"]),
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(ports["logs"]),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(ports["triggerer-logs"]),
-        "AIRFLOW_ADMIN_PASSWORD": secrets.admin_password,
+        "AIRFLOW__LOGGING__REMOTE_LOGGING": "True",
+        "AIRFLOW__LOGGING__REMOTE_BASE_LOG_FOLDER": REMOTE_LOGS,
+        "AIRFLOW__LOGGING__REMOTE_LOG_CONN_ID": "minio",
+        "AIRFLOW__LOGGING__DELETE_LOCAL_LOGS": "True",
+        "AIRFLOW__LOGGING__DAG_PROCESSOR_LOG_TARGET": "stdout",
+        "AIRFLOW__LOG_RETENTION_DAYS": str(log_retention_days),
         **conns,
     }
     return [f"{key}={value}" for key, value in settings.items()]
 
 
-def with_providers(env: list[str]) -> list[str]:
+def with_providers(env: list[str], version: str) -> list[str]:
     """A long-running component's environment: the shared one plus the providers to install at start
     (the migration job needs none, so it does not depend on PyPI)."""
-    requirements = [f"apache-airflow=={AIRFLOW_VERSION}", *PROVIDERS, "--constraint", "/home/airflow/constraints.txt"]
+    requirements = [f"apache-airflow=={version}", *PROVIDERS, "--constraint", "/home/airflow/constraints.txt"]
     return [*env, f"_PIP_ADDITIONAL_REQUIREMENTS={' '.join(requirements)}"]
 
 
@@ -117,7 +134,8 @@ def components(ports: Mapping[str, int]) -> dict[str, tuple[list[str], Healthche
         "scheduler": (["scheduler"], Healthcheck(
             test=("CMD", "curl", "-fsS", f"http://localhost:{ports['scheduler-health']}/health"),
             interval="15s", retries=20, start_period="120s")),
-        "dag-processor": (["dag-processor"], _jobs_check("DagProcessorJob")),
+        # The image's /clean-logs loop trims the shared logs volume beside the DAG processor.
+        "dag-processor": (["bash", "-c", "/clean-logs & exec airflow dag-processor"], _jobs_check("DagProcessorJob")),
         "triggerer": (["triggerer"], _jobs_check("TriggererJob")),
     }
 
@@ -132,7 +150,7 @@ class AirflowArgs:
     api: Endpoint  # the api-server as its own components (and users) reach it
     trino: Endpoint
     spark_master: Endpoint
-    retain_logs: bool
+    log_retention_days: int
     logs_volume_name: str
 
 
@@ -149,20 +167,26 @@ class Airflow(pulumi.ComponentResource):
         jwt_secret = generated_password(f"{name}-jwt-secret", self, length=64).result
         api_secret = generated_password(f"{name}-api-secret-key", self, length=64).result
         env = pulumi.Output.all(backing.database.password, fernet.base64, jwt_secret, api_secret,
-                                self.admin_password, backing.s3.secret_key).apply(lambda v: airflow_env(
+                                backing.s3.secret_key).apply(lambda v: airflow_env(
             AirflowSecrets(database_uri=backing.sqlalchemy(v[0]), fernet_key=fernet_key(v[1]), jwt_secret=v[2],
-                           api_secret_key=v[3], admin_password=v[4]),
-            self.url, ports, connections(args.trino, backing.s3_settings(v[5]), args.spark_master)))
+                           api_secret_key=v[3]),
+            self.url, ports, connections(args.trino, backing.s3_settings(v[4]), args.spark_master),
+            args.log_retention_days))
         self.migrate = run_job(f"{name}-migrate", JobArgs.of(
             where, "migrate", ["db", "migrate"], envs=env, depends_on=backing.depends_on), self)
-        logs = data_volume(f"{name}-logs", args.logs_volume_name, where.host, args.retain_logs, self)
-        migrated_env = after_success(self.migrate, env.apply(with_providers))
+        # Scratch space: task logs live in MinIO, so nothing here needs to survive the host.
+        logs = data_volume(f"{name}-logs", args.logs_volume_name, where.host, False, self)
+        version = airflow_version(where.service.image)
+        migrated_env = after_success(self.migrate, env.apply(lambda e: with_providers(e, version)))
+        # Only the api-server seeds the admin's login; tasks (in the scheduler) never see it.
+        api_env = pulumi.Output.all(migrated_env, self.admin_password).apply(
+            lambda v: [*v[0], f"AIRFLOW_ADMIN_PASSWORD={v[1]}"])
         dags = dag_uploads()
         self.components = {
             component: service_container(f"{name}-{component}", ContainerArgs(
                 placement=replace(where, container_name=f"{where.container_name}-{component}"),
                 healthcheck=healthcheck,
-                envs=migrated_env,
+                envs=api_env if component == "api-server" else migrated_env,
                 command=command,
                 volumes=(VolumeMount(logs.name, f"{AIRFLOW_HOME}/logs"),),
                 uploads=() if component == "api-server" else tuple(dags),

@@ -44,7 +44,7 @@ class Applications(pulumi.ComponentResource):
             api=resolve(config, "airflow", "api", airflow.placement.instance),
             trino=resolve(config, "trino", "http", airflow.placement.instance),
             spark_master=resolve(config, "spark", "master", airflow.placement.instance),
-            retain_logs=not config.purge_on_destroy,
+            log_retention_days=config.log_retention_days,
             logs_volume_name=f"{config.prefix}-airflow-logs",
         ), child)
 

@@ -44,6 +44,9 @@ KEYS: tuple[Key, ...] = (
         "Off: they are retained."),
     Key("landingExpirationDays", "integer >= 1", "30",
         "Days after which objects in the `landing` bucket expire."),
+    Key("logRetentionDays", "integer >= 1", "30",
+        "Days after which objects in the `logs` bucket (Airflow's task logs) expire; Airflow's local copies "
+        "on the compute host are deleted after upload and trimmed after the same number of days."),
     Key("noncurrentVersionExpirationDays", "integer >= 1", "7",
         "Days a replaced or deleted object version in the versioned `warehouse` bucket is kept (dropped Iceberg "
         "snapshots and files free their space after this); lone delete markers are removed too."),
@@ -226,6 +229,7 @@ class LakehouseConfig:
     purge_on_destroy: bool
     landing_expiration_days: int
     noncurrent_expiration_days: int
+    log_retention_days: int
     storage_host: str
     compute_hosts: tuple[str, ...]
     hosts: Mapping[str, HostConfig]
@@ -587,6 +591,10 @@ def _parse_services(p: _Parser, hosts: Mapping[str, HostConfig], storage_host: A
         image = p.check(f"{key}.image", fields.get("image", spec.image),
                         lambda v: isinstance(v, str) and bool(_IMAGE.match(v)),
                         "an image reference with a concrete tag, like minio/minio:RELEASE.2025-01-01T00-00-00Z")
+        if spec.tag_pattern and image is not _MISSING:
+            image = p.check(f"{key}.image", image, lambda v: bool(re.fullmatch(spec.tag_pattern, v.rsplit(":", 1)[1])),
+                            f"a tag like the pinned `{spec.image.rsplit(':', 1)[1]}` (matching `{spec.tag_pattern}`): "
+                            f"the program derives versions from it")
         memory = p.check(f"{key}.memory", fields.get("memory", spec.memory), _is_memory, _MEMORY_SIZE)
         raw_ports = p.mapping(f"{key}.ports", fields.get("ports"))
         for port_name in sorted(set(raw_ports) - set(spec.ports)):
@@ -655,6 +663,7 @@ def parse(raw: Mapping[str, Any]) -> LakehouseConfig:
                      "a non-empty region name like us-east-1")
     purge = p.check("purgeOnDestroy", p.top("purgeOnDestroy", False), lambda v: isinstance(v, bool), "true or false")
     expiration = p.check("landingExpirationDays", p.top("landingExpirationDays", 30), _is_days, _DAYS)
+    log_retention = p.check("logRetentionDays", p.top("logRetentionDays", 30), _is_days, _DAYS)
     noncurrent = p.check("noncurrentVersionExpirationDays", p.top("noncurrentVersionExpirationDays", 7),
                          _is_days, _DAYS)
     fixed_hosts = _parse_hosts(p)
@@ -673,7 +682,7 @@ def parse(raw: Mapping[str, Any]) -> LakehouseConfig:
     if p.problems:
         raise ConfigError(p.problems)
     return LakehouseConfig(prefix=prefix, region=region, purge_on_destroy=purge, landing_expiration_days=expiration,
-                           noncurrent_expiration_days=noncurrent,
+                           noncurrent_expiration_days=noncurrent, log_retention_days=log_retention,
                            storage_host=storage_host, compute_hosts=compute_hosts, hosts=MappingProxyType(hosts),
                            services=MappingProxyType(services), proxmox=proxmox)
 

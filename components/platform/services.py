@@ -49,6 +49,8 @@ class Service:
     replicas: Optional[int] = None  # None: runs once; a number: default instance count of a scaled service
     artifacts: tuple[str, ...] = ()  # names in components.platform.artifacts.ARTIFACTS, present at run time
     containers: int = 1  # long-running containers per instance, each with the service's memory limit
+    # A configured image's tag must match this (the group `version` is what the program derives from it).
+    tag_pattern: Optional[str] = None
 
     @property
     def host_network(self) -> bool:
@@ -66,12 +68,12 @@ class Service:
 class Bucket:
     name: str
     versioned: bool = False
-    expires: bool = False
+    expires_after: Optional[str] = None  # the LakehouseConfig field holding the days after which objects expire
     description: str = ""
 
 
 BUCKETS: tuple[Bucket, ...] = (
-    Bucket("landing", expires=True,
+    Bucket("landing", expires_after="landing_expiration_days",
            description="Raw files as they arrive (ingest drop zone); objects expire after "
                        "`landingExpirationDays`."),
     Bucket("warehouse", versioned=True,
@@ -79,6 +81,9 @@ BUCKETS: tuple[Bucket, ...] = (
                        "`gold/` (curated, query-ready tables) are Iceberg namespaces of the same name; "
                        "`hive/` holds legacy Hive tables."),
     Bucket("mlflow", description="MLflow run artifacts and registered models."),
+    Bucket("logs", expires_after="log_retention_days",
+           description="Logs that must outlive the compute VMs: `airflow/` holds Airflow's task logs (remote "
+                       "logging); objects expire after `logRetentionDays`."),
 )
 
 # The Iceberg namespaces (zones) of the warehouse, created by the stack: the REST catalog runs in strict
@@ -123,9 +128,10 @@ _TABLE = (
             ports={"http": Port(8088, 8088)}, database="superset"),
     # Four components (api-server, scheduler, dag-processor, triggerer) of one service, each with this memory.
     Service("airflow", Plane.COMPUTE, image="apache/airflow:3.3.2-python3.12", memory="1g", containers=4,
+            tag_pattern=r"(?P<version>\d+\.\d+\.\d+)-python3\.\d+",
             ports={"api": Port(8082, 8082), "scheduler-health": Port(8974, 8974), "logs": Port(8793, 8793),
                    "triggerer-logs": Port(8794, 8794)},
-            grants=(Grant("landing"), Grant("warehouse", write=False)), database="airflow"),
+            grants=(Grant("landing"), Grant("warehouse", write=False), Grant("logs", "airflow/")), database="airflow"),
 )
 
 SERVICES: Mapping[str, Service] = MappingProxyType({s.name: s for s in _TABLE})

@@ -69,9 +69,9 @@ def lifecycle_rules(bucket: Bucket, config: LakehouseConfig) -> list[minio.IlmPo
     deleted versions expire and delete markers left with no version behind them go. (Every rule is
     enabled: the provider computes `status`, and rejects a plan that sets it.)"""
     rules = []
-    if bucket.expires:
+    if bucket.expires_after:
         rules.append(minio.IlmPolicyRuleArgs(id=f"expire-{bucket.name}",
-                                             expiration=f"{config.landing_expiration_days}d"))
+                                             expiration=f"{getattr(config, bucket.expires_after)}d"))
     if bucket.versioned:
         rules.append(minio.IlmPolicyRuleArgs(id=f"expire-noncurrent-{bucket.name}", expiration="DeleteMarker",
                                              noncurrent_version_expiration_days=config.noncurrent_expiration_days))

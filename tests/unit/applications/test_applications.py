@@ -26,7 +26,8 @@ from components.platform.endpoints import Endpoint
 from components.platform.s3 import S3Settings
 from components.storage.backing import sqlalchemy_url
 from components.storage.data import DatabaseCredentials
-from harness import ROOT, StackRun, is_secret_wrapper
+from harness import ROOT, StackRun, is_secret_wrapper, run_stack, stack_config
+from readers import config_problems
 
 NAS, COMPUTE = "192.168.10.20", "192.168.10.31"
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
@@ -98,16 +99,20 @@ def test_airflow_connections_parse_with_the_right_hosts_ports_and_catalog():
 
 
 def test_airflow_env_and_the_api_server_seeding_its_admin():
-    secrets = AirflowSecrets("postgresql+psycopg2://a:b@h:5432/airflow", "f", "j", "s", "pw")
+    secrets = AirflowSecrets("postgresql+psycopg2://a:b@h:5432/airflow", "f", "j", "s")
     env = dict(e.split("=", 1) for e in airflow_env(
         secrets, "http://192.168.10.31:8082", {"scheduler-health": 8974, "logs": 8793, "triggerer-logs": 8794},
-        {"AIRFLOW_CONN_X": "{}"}))
+        {"AIRFLOW_CONN_X": "{}"}, 14))
     assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://192.168.10.31:8082/execution/"
     assert (env["AIRFLOW__CORE__FERNET_KEY"], env["AIRFLOW__API_AUTH__JWT_SECRET"]) == ("f", "j")
     assert env["AIRFLOW__CORE__PARALLELISM"] == "4"
-    assert "_PIP_ADDITIONAL_REQUIREMENTS" not in env
-    components_env = dict(e.split("=", 1) for e in with_providers([f"{k}={v}" for k, v in env.items()]))
+    assert "_PIP_ADDITIONAL_REQUIREMENTS" not in env and "AIRFLOW_ADMIN_PASSWORD" not in env
+    assert {k: v for k, v in env.items() if "LOG" in k and "PORT" not in k} == {
+        "AIRFLOW__LOGGING__REMOTE_LOGGING": "True", "AIRFLOW__LOGGING__REMOTE_BASE_LOG_FOLDER": "s3://logs/airflow",
+        "AIRFLOW__LOGGING__REMOTE_LOG_CONN_ID": "minio", "AIRFLOW__LOGGING__DELETE_LOCAL_LOGS": "True",
+        "AIRFLOW__LOGGING__DAG_PROCESSOR_LOG_TARGET": "stdout", "AIRFLOW__LOG_RETENTION_DAYS": "14"}
+    components_env = dict(e.split("=", 1) for e in with_providers([f"{k}={v}" for k, v in env.items()], "3.3.2"))
     assert components_env == {**env, "_PIP_ADDITIONAL_REQUIREMENTS": (
         "apache-airflow==3.3.2 apache-airflow-providers-trino apache-airflow-providers-apache-spark "
         "--constraint /home/airflow/constraints.txt")}
@@ -120,12 +125,11 @@ def test_airflow_env_and_the_api_server_seeding_its_admin():
 
 
 def test_dag_versions_in_the_dev_requirements_match_what_the_image_installs():
-    from components.applications.airflow import AIRFLOW_VERSION, PROVIDERS
+    from components.applications.airflow import PROVIDERS, airflow_version
     from components.platform.services import SERVICES
 
-    assert SERVICES["airflow"].image.split(":")[1].startswith(f"{AIRFLOW_VERSION}-")
     dev = dict(line.split("==") for line in (ROOT / "requirements-dev.txt").read_text().split() if "==" in line)
-    assert dev["apache-airflow"] == AIRFLOW_VERSION
+    assert dev["apache-airflow"] == airflow_version(SERVICES["airflow"].image) == "3.3.2"
     assert set(PROVIDERS) | {"apache-airflow-providers-amazon"} <= set(dev)
 
 
@@ -149,7 +153,10 @@ def test_the_dags_folder_loads_in_a_real_dagbag(tmp_path):
 
 def test_airflow_components_share_one_environment_from_the_outputs(homelab: StackRun):
     envs = [homelab.envs(f"apps-airflow-{c}-container") for c in AIRFLOW_COMPONENTS]
+    admin = envs[0].pop("AIRFLOW_ADMIN_PASSWORD")
+    assert AIRFLOW_COMPONENTS[0] == "api-server" and admin == homelab.password("apps-airflow-admin-password")
     assert all(env == envs[0] for env in envs), "JWT secret, fernet key and connections identical everywhere"
+    assert all("AIRFLOW_ADMIN_PASSWORD" not in env for env in envs[1:]), "only the api-server seeds the admin"
     env = envs[0]
     assert env["AIRFLOW__API_AUTH__JWT_SECRET"] == homelab.password("apps-airflow-jwt-secret")
     assert len(base64.urlsafe_b64decode(env["AIRFLOW__CORE__FERNET_KEY"])) == 32
@@ -236,3 +243,32 @@ def test_application_urls(homelab: StackRun):
     assert homelab.outputs["mlflowUrl"] == f"http://{NAS}:5000"
     assert homelab.outputs["supersetUrl"] == f"http://{NAS}:8088"
     assert homelab.outputs["airflowUrl"] == f"http://{COMPUTE}:8082"
+
+
+@pytest.mark.parametrize("image, version", [("apache/airflow:3.3.2-python3.12", "3.3.2"),
+                                            ("registry.lan/apache/airflow:3.4.0-python3.11", "3.4.0")])
+def test_the_airflow_pin_follows_the_configured_image(image, version):
+    run = run_stack("homelab", overrides={"services": {**stack_config("homelab")["lakehouse:services"],
+                                                       "airflow": {"image": image}}})
+    assert run.error is None
+    requirements = run.envs("apps-airflow-scheduler-container")["_PIP_ADDITIONAL_REQUIREMENTS"].split()
+    assert requirements[0] == f"apache-airflow=={version}"
+
+
+def test_an_airflow_image_without_a_version_tag_is_a_config_error():
+    found = config_problems({"storageHost": "nas", "hosts": {"nas": {"address": "192.168.10.20", "dockerHost": "unix:///x"}},
+                             "services": {"airflow": {"image": "apache/airflow:latest-python3.12"}}})
+    assert found == ["lakehouse:services.airflow.image = 'apache/airflow:latest-python3.12': expected a tag like the "
+                     "pinned `3.3.2-python3.12` (matching `(?P<version>\\d+\\.\\d+\\.\\d+)-python3\\.\\d+`): the "
+                     "program derives versions from it"]
+
+
+def test_task_logs_leave_the_compute_host(homelab: StackRun):
+    logs = homelab.named("apps-airflow-logs")
+    assert logs.retain_on_delete is False, "scratch: the task logs live in MinIO"
+    policy = json.loads(homelab.named("data-airflow-s3-policy").inputs["policy"])
+    assert "arn:aws:s3:::logs/airflow/*" in [r for s in policy["Statement"] for r in s["Resource"]]
+    rules = {i.inputs["bucket"]: i.inputs["rules"] for i in homelab.of_type("minio:index/ilmPolicy:IlmPolicy")}
+    assert rules["logs"] == [{"id": "expire-logs", "expiration": "30d"}]
+    assert homelab.named("apps-airflow-dag-processor-container").inputs["command"] == [
+        "bash", "-c", "/clean-logs & exec airflow dag-processor"]

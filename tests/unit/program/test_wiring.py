@@ -67,6 +67,7 @@ def test_buckets_versioning_and_lifecycle(homelab: StackRun):
         "landing": [{"id": "expire-landing", "expiration": "30d"}],
         "warehouse": [{"id": "expire-noncurrent-warehouse", "expiration": "DeleteMarker",
                        "noncurrentVersionExpirationDays": 7}],
+        "logs": [{"id": "expire-logs", "expiration": "30d"}],
     }
 
 
@@ -124,8 +125,10 @@ def test_each_database_is_owned_by_its_service_role(homelab: StackRun):
 
 
 def _stateful(run: StackRun) -> list:
-    """Volumes holding data, buckets, roles and databases (the jar caches are fetched again)."""
-    return [r for r in run.resources if r.type in RETAINED_TYPES and not r.name.endswith("-artifacts-volume")]
+    """Volumes holding data, buckets, roles and databases (not scratch: the jar caches are fetched again,
+    Airflow's task logs live in MinIO)."""
+    return [r for r in run.resources if r.type in RETAINED_TYPES
+            and not r.name.endswith("-artifacts-volume") and r.name != "apps-airflow-logs"]
 
 
 def test_stateful_resources_are_retained_by_default(homelab: StackRun):
