@@ -88,7 +88,8 @@ KEYS: tuple[Key, ...] = (
     Key("vms.<i>.cores", "integer >= 1", "4", "Virtual CPU cores."),
     Key("vms.<i>.memory", "size like `8g`", "8g", "Memory."),
     Key("vms.<i>.diskGb", "integer >= 8", "64", "Size of the system disk."),
-    Key("vms.<i>.ip", "IPv4 address (optionally /prefix)", "(required)", "Static address inside `proxmox.subnet`."),
+    Key("vms.<i>.ip", "IPv4 address (optionally /prefix)", "(required)",
+        "Static address inside `proxmox.subnet`: not its network or broadcast address, the gateway or a DNS server."),
     Key("services", "map of services", "{}", "Per-service overrides; names from the service table."),
     Key("services.<name>.host", "host name", "plane default",
         "Host of a single-instance service (storage: `storageHost`, compute: the first compute host)."),
@@ -489,6 +490,7 @@ def _parse_proxmox(p: _Parser, hosts: Mapping[str, HostConfig]) -> tuple[Optiona
 
     vms = [_parse_vm(p, i, raw, node, subnet) for i, raw in enumerate(raw_vms)]
     _check_unique(p, vms, hosts)
+    _check_reserved(p, vms, gateway, dns)
     if any(vm is None for vm in vms) or len(p.problems) > problems_before:
         return None, {}
     proxmox = ProxmoxConfig(
@@ -498,6 +500,17 @@ def _parse_proxmox(p: _Parser, hosts: Mapping[str, HostConfig]) -> tuple[Optiona
         dns=tuple(dns), domain=domain, vm_user=vm_user, ssh_public_keys=tuple(keys), image=image, vms=tuple(vms))
     ssh = SshConfig(user=vm_user, port=22, options=("StrictHostKeyChecking=accept-new",))
     return proxmox, {vm.name: HostConfig(name=vm.name, address=vm.ip, ssh=ssh, docker_host=None) for vm in vms}
+
+
+def _check_reserved(p: _Parser, vms: list[Optional[VmConfig]], gateway: Any, dns: Any) -> None:
+    """A VM must not take the gateway's or a DNS server's address."""
+    reserved = {gateway: "proxmox.gateway"} if isinstance(gateway, str) else {}
+    for i, server in enumerate(dns if isinstance(dns, list) else []):
+        if isinstance(server, str):
+            reserved.setdefault(server, f"proxmox.dns[{i}]")
+    for index, vm in enumerate(vms):
+        if vm is not None and vm.ip in reserved:
+            p.problem(f"vms[{index}].ip", vm.ip, f"an address other than {reserved[vm.ip]}")
 
 
 def _check_unique(p: _Parser, vms: list[Optional[VmConfig]], hosts: Mapping[str, HostConfig]) -> None:

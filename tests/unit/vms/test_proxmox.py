@@ -135,6 +135,15 @@ def _vms(**second: Any) -> list[dict[str, Any]]:
      "lakehouse:vms[1].ip = '192.168.10.31': expected a value not already used by vms[0]"),
     ({"vms": _vms(ip="10.0.0.7")}, "lakehouse:vms[1].ip = '10.0.0.7': expected a host address inside "
                                    "proxmox.subnet 192.168.10.0/24"),
+    ({"vms": _vms(ip="192.168.10.0")}, "lakehouse:vms[1].ip = '192.168.10.0': expected a host address inside "
+                                       "proxmox.subnet 192.168.10.0/24"),
+    ({"vms": _vms(ip="192.168.10.255")}, "lakehouse:vms[1].ip = '192.168.10.255': expected a host address inside "
+                                         "proxmox.subnet 192.168.10.0/24"),
+    ({"vms": _vms(ip="192.168.10.1")}, "lakehouse:vms[1].ip = '192.168.10.1': expected an address other than "
+                                       "proxmox.gateway"),
+    ({"vms": _vms(ip="192.168.10.53"), "proxmox": {**stack_config("homelab")["lakehouse:proxmox"],
+                                                   "dns": ["192.168.10.1", "192.168.10.53"]}},
+     "lakehouse:vms[1].ip = '192.168.10.53': expected an address other than proxmox.dns[1]"),
     ({"vms": _vms(ip="192.168.10.20")},
      "lakehouse:vms[compute2].ip = '192.168.10.20': expected an address not already used by host `nas`"),
     ({"vms": _vms(name="nas")}, "lakehouse:vms[1].name = 'nas': expected a name not already used by hosts.nas"),
