@@ -63,9 +63,11 @@ KEYS: tuple[Key, ...] = (
     Key("proxmox.insecure", "boolean", "false", "Skip TLS verification (a self-signed Proxmox certificate)."),
     Key("proxmox.node", "node name", "(required)", "Node of VMs that name none."),
     Key("proxmox.sshUser", "user name", "root",
-        "SSH user on the nodes (agent authentication); the provider uploads snippets over SSH."),
+        "SSH user on the nodes (agent authentication); the provider uploads snippets over SSH "
+        "(and, with `image.content: iso`, imports the disks)."),
     Key("proxmox.datastores", "object", "", "Datastores by content."),
-    Key("proxmox.datastores.images", "datastore id", "local", "Holds the cloud image (content `import`)."),
+    Key("proxmox.datastores.images", "datastore id", "local",
+        "Holds the cloud image (content `import`, or `iso` with `proxmox.image.content: iso`)."),
     Key("proxmox.datastores.disks", "datastore id", "local-lvm", "Holds the VM disks."),
     Key("proxmox.datastores.snippets", "datastore id", "local", "Holds cloud-init user data (content `snippets`)."),
     Key("proxmox.bridge", "bridge name", "vmbr0", "Bridge of the VMs' virtio network device."),
@@ -81,6 +83,11 @@ KEYS: tuple[Key, ...] = (
     Key("proxmox.image.url", "https URL", "pinned", "Cloud image URL."),
     Key("proxmox.image.checksum", "hex digest", "pinned", "Checksum of the image."),
     Key("proxmox.image.algorithm", "sha256 or sha512", "pinned", "Checksum algorithm."),
+    Key("proxmox.image.content", "`import` or `iso`", "import",
+        "How the image reaches the disks. `import` (PVE 8.4+): stored under the URL's own file name, which must "
+        "end in `.qcow2`, `.raw` or `.vmdk`; disks are created with `import_from`, and a new image leaves existing "
+        "VMs alone. `iso` (older PVE): stored as `<name>.img` in `iso` content and copied into each disk over "
+        "SSH (`file_id`); a new image then replaces the VMs."),
     Key("vms", "list of VMs", "[]", "Compute VMs; each becomes a docker host of the same name."),
     Key("vms.<i>.name", "host name", "(required)", "VM and host name."),
     Key("vms.<i>.node", "node name", "proxmox.node", "Node the VM runs on."),
@@ -166,17 +173,28 @@ class ServiceConfig:
         return self.instances[0].ports
 
 
+IMAGE_CONTENTS = ("import", "iso")
+# What PVE's download-url accepts for `import` content (pve-storage `$UPLOAD_IMPORT_EXT_RE_1`, PVE 8.4+),
+# less `.ova`, which is an archive a disk cannot import whole.
+IMPORT_DISK_EXTENSIONS = ("qcow2", "raw", "vmdk")
+
+
 @dataclass(frozen=True)
 class CloudImage:
     url: str
     checksum: str
     algorithm: str
+    content: str = "import"
 
     @property
     def file_name(self) -> str:
-        """Proxmox before 8.4 rejects a `.qcow2` name for imports: the download is stored as `.img`."""
-        stem = self.url.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-        return f"{stem}.img"
+        """The name the image is stored under on the node.
+
+        `import` content (PVE 8.4+) takes only `.qcow2`, `.raw`, `.vmdk` (and `.ova`) names: the URL's own
+        name. `iso` content takes only `.iso` and `.img`: the URL's name with `.img` for its extension.
+        """
+        name = self.url.rsplit("/", 1)[-1]
+        return name if self.content == "import" else f"{name.rsplit('.', 1)[0]}.img"
 
 
 @dataclass(frozen=True)
@@ -480,9 +498,18 @@ def _parse_proxmox(p: _Parser, hosts: Mapping[str, HostConfig]) -> tuple[Optiona
     raw_image = p.mapping("proxmox.image", px.get("image"), "proxmox.image")
     image = CloudImage(url=raw_image.get("url", _DEFAULT_IMAGE.url),
                        checksum=raw_image.get("checksum", _DEFAULT_IMAGE.checksum),
-                       algorithm=raw_image.get("algorithm", _DEFAULT_IMAGE.algorithm))
-    p.check("proxmox.image.url", image.url, lambda v: isinstance(v, str) and bool(re.match(r"^https?://\S+/\S+$", v)),
-            "an http(s) URL of a cloud image")
+                       algorithm=raw_image.get("algorithm", _DEFAULT_IMAGE.algorithm),
+                       content=raw_image.get("content", _DEFAULT_IMAGE.content))
+    content = p.check("proxmox.image.content", image.content, lambda v: v in IMAGE_CONTENTS,
+                      "`import` (PVE 8.4+) or `iso` (older PVE)")
+    url = p.check("proxmox.image.url", image.url,
+                  lambda v: isinstance(v, str) and bool(re.match(r"^https?://\S+/[^/\s\\]+$", v)),
+                  "an http(s) URL of a cloud image")
+    if content == "import" and url is not _MISSING:
+        p.check("proxmox.image.url", url, lambda v: v.rsplit(".", 1)[-1] in IMPORT_DISK_EXTENSIONS,
+                "a URL whose file name ends in "
+                f"{', '.join('.' + e for e in IMPORT_DISK_EXTENSIONS)}: PVE stores `import` content only under "
+                "those names (or set proxmox.image.content: iso)")
     p.check("proxmox.image.algorithm", image.algorithm, lambda v: v in ("sha256", "sha512"), "sha256 or sha512")
     p.check("proxmox.image.checksum", image.checksum, lambda v: isinstance(v, str) and bool(
         re.fullmatch(r"[0-9a-f]{64}" if image.algorithm == "sha256" else r"[0-9a-f]{128}", v)),

@@ -1,15 +1,19 @@
 """Compute VMs on Proxmox VE: cloud image, cloud-init, VM, and a gate until Docker answers.
 
 Per node the pinned cloud image is downloaded once (`download.File`, checksum-verified by
-Proxmox). Per VM, cloud-init user data is uploaded as a snippet with a stable file name, the
-VM (`VmLegacy`) imports its disk from the image, and a remote command waits until cloud-init
-is done and Docker answers. The VM's docker provider depends on that command, so no container
-is created on a VM that is not ready.
+Proxmox). With `proxmox.image.content: import` (PVE 8.4+) it keeps the URL's own file name (a
+`.qcow2`) in `import` content and each disk is created from it with `import_from`; with `iso`
+(older PVE) it is stored as `<name>.img` in `iso` content and the provider copies it into each
+disk over SSH (`file_id`). Per VM, cloud-init user data is uploaded as a snippet with a stable
+file name, the VM (`VmLegacy`) gets its disk from the image, and a remote command waits until
+cloud-init is done and Docker answers. The VM's docker provider depends on that command, so no
+container is created on a VM that is not ready.
 
-What replaces a VM: its id, node, disk import, datastores, network device or `initialization`
-(address, gateway, DNS, the snippet's id). The snippet's name is stable, so editing the user
-data (keys, packages) re-uploads the snippet without replacing VMs; cloud-init does not re-run
-on existing VMs.
+What replaces a VM: its id, node, the snippet's id and, with `iso` content, the image (the
+disk's `file_id`). A new image with `import` content leaves existing VMs alone: `import_from` is
+only read when a disk is created. The snippet's name is stable, so editing the user data (keys,
+packages) re-uploads the snippet without replacing VMs; cloud-init does not re-run on existing
+VMs.
 """
 
 from __future__ import annotations
@@ -25,6 +29,12 @@ import yaml
 from components.platform.config import ProxmoxConfig, VmConfig
 
 READY_TIMEOUT_SECONDS = 900
+IMAGE_DOWNLOAD_TIMEOUT_SECONDS = 1800
+
+
+def volume_id(datastore: str, content: str, file_name: str) -> str:
+    """A file's volume id on a node, as the provider reports it for the file (`local:snippets/x.yaml`)."""
+    return f"{datastore}:{content}/{file_name}"
 
 
 def cloud_init(hostname: str, user: str, ssh_keys: Sequence[str]) -> str:
@@ -80,27 +90,30 @@ class ComputeVms(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.command_provider = command.Provider(f"{name}-command", opts=pulumi.ResourceOptions(parent=self))
-        self.images = {
-            node: proxmoxve.download.File(
-                f"{name}-image-{node}",
-                content_type="import",
-                datastore_id=px.image_datastore,
-                node_name=node,
-                url=px.image.url,
-                file_name=px.image.file_name,
-                checksum=px.image.checksum,
-                checksum_algorithm=px.image.algorithm,
-                overwrite=False,
-                opts=self._on_proxmox(),
-            )
-            for node in sorted({vm.node for vm in px.vms})
-        }
+        self.images = {node: self._image(node) for node in sorted({vm.node for vm in px.vms})}
         self.vms = {vm.name: self._vm(vm) for vm in px.vms}
         self.ready = {vm.name: self._ready(vm, self.vms[vm.name]) for vm in px.vms}
         self.register_outputs({"vms": {n: vm.vm_id for n, vm in self.vms.items()}})
 
     def _on_proxmox(self, **extra) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, provider=self.provider, **extra)
+
+    def _image(self, node: str) -> proxmoxve.download.File:
+        image = self._args.proxmox.image
+        return proxmoxve.download.File(
+            f"{self._name}-image-{node}",
+            content_type=image.content,
+            datastore_id=self._args.proxmox.image_datastore,
+            node_name=node,
+            url=image.url,
+            file_name=image.file_name,
+            checksum=image.checksum,
+            checksum_algorithm=image.algorithm,
+            overwrite=False,
+            upload_timeout=IMAGE_DOWNLOAD_TIMEOUT_SECONDS,
+            # A new checksum keeps the file name: the old file must go first, or PVE finds it exists.
+            opts=self._on_proxmox(delete_before_replace=True),
+        )
 
     def _vm(self, vm: VmConfig) -> proxmoxve.VmLegacy:
         px = self._args.proxmox
@@ -116,6 +129,9 @@ class ComputeVms(pulumi.ComponentResource):
             # Same file name: the old snippet must go before the new one is written.
             opts=self._on_proxmox(delete_before_replace=True),
         )
+        image = self.images[vm.node]
+        image_id = volume_id(px.image_datastore, px.image.content, px.image.file_name)
+        source = dict(import_from=image_id) if px.image.content == "import" else dict(file_id=image_id)
         return proxmoxve.VmLegacy(
             f"{self._name}-{vm.name}",
             name=vm.name,
@@ -126,8 +142,8 @@ class ComputeVms(pulumi.ComponentResource):
             agent=proxmoxve.VmLegacyAgentArgs(enabled=True),
             operating_system=proxmoxve.VmLegacyOperatingSystemArgs(type="l26"),
             disks=[proxmoxve.VmLegacyDiskArgs(
-                interface="virtio0", datastore_id=px.disk_datastore, import_from=self.images[vm.node].id,
-                size=vm.disk_gb, discard="on", iothread=True,
+                interface="virtio0", datastore_id=px.disk_datastore, size=vm.disk_gb, discard="on", iothread=True,
+                **source,
             )],
             network_devices=[proxmoxve.VmLegacyNetworkDeviceArgs(bridge=px.bridge, model="virtio", vlan_id=px.vlan)],
             serial_devices=[proxmoxve.VmLegacySerialDeviceArgs(device="socket")],
@@ -142,7 +158,10 @@ class ComputeVms(pulumi.ComponentResource):
             started=True,
             on_boot=True,
             stop_on_destroy=True,
-            opts=self._on_proxmox(),
+            # The image's volume id is a known string, not the file's `id` output: a replaced image (a new
+            # checksum, same name) would otherwise make the preview, and the delete-before-replace check,
+            # see the disk as unknown, and an unknown `file_id` forces a new VM. `depends_on` keeps the order.
+            opts=self._on_proxmox(depends_on=[image]),
         )
 
     def _ready(self, vm: VmConfig, machine: proxmoxve.VmLegacy) -> command.remote.Command:

@@ -8,11 +8,14 @@ from typing import Any
 import pytest
 import yaml
 
+from components.platform.config import CloudImage
 from components.vms.proxmox import cloud_init, ready_script
 from harness import TEST_SECRETS, StackRun, is_secret_wrapper, run_stack, stack_config
 from readers import config_problems
 
 VM = "proxmoxve:index/vmLegacy:VmLegacy"
+IMAGE = "proxmoxve:download/file:File"
+DEBIAN = "debian-13-genericcloud-amd64-20261001-2618"
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITestKey me@host"
 
 
@@ -38,25 +41,47 @@ def test_ready_script_is_bounded_and_requires_docker():
     assert "exit 1" in script and script.endswith("sudo -n docker version --format '{{.Server.Version}}'")
 
 
+def test_the_image_keeps_its_name_for_import_and_becomes_img_for_iso():
+    url = f"https://cloud.debian.org/images/cloud/trixie/20261001-2618/{DEBIAN}.qcow2"
+    assert CloudImage(url, "0" * 128, "sha512").file_name == f"{DEBIAN}.qcow2"
+    assert CloudImage(url, "0" * 128, "sha512", content="iso").file_name == f"{DEBIAN}.img"
+
+
 def test_vms_are_built_from_config(homelab: StackRun):
-    images = homelab.of_type("proxmoxve:download/file:File")
-    assert [(i.inputs["nodeName"], i.inputs["contentType"], i.inputs["fileName"][-4:]) for i in images] == [
-        ("pve", "import", ".img")]
+    images = homelab.of_type(IMAGE)
+    assert [(i.inputs["nodeName"], i.inputs["contentType"], i.inputs["datastoreId"], i.inputs["fileName"])
+            for i in images] == [("pve", "import", "local", f"{DEBIAN}.qcow2")]
     assert images[0].inputs["checksumAlgorithm"] in ("sha256", "sha512") and images[0].inputs["checksum"]
+    assert images[0].inputs["uploadTimeout"] == 1800
+    assert images[0].delete_before_replace, "a new checksum keeps the file name"
     vms = {v.inputs["name"]: v for v in homelab.of_type(VM)}
     assert sorted(vms) == ["compute1", "compute2"]
     vm = vms["compute1"].inputs
     assert (vm["vmId"], vm["nodeName"], vm["cpu"]["cores"], vm["memory"]["dedicated"]) == (301, "pve", 6, 16384)
     [disk] = vm["disks"]
     assert (disk["interface"], disk["datastoreId"], disk["size"]) == ("virtio0", "local-lvm", 80)
-    assert disk["importFrom"] == images[0].outputs.get("id", disk["importFrom"])
-    assert images[0].urn in vms["compute1"].property_dependencies["disks"]
+    assert disk["importFrom"] == f"local:import/{DEBIAN}.qcow2" and "fileId" not in disk
+    assert images[0].urn in vms["compute1"].dependencies
+    assert vms["compute1"].property_dependencies.get("disks", []) == [], "a known volume id, not the image's output"
     assert vm["networkDevices"] == [{"bridge": "vmbr0", "model": "virtio"}]
     assert vm["agent"] == {"enabled": True}
     assert (vm["started"], vm["onBoot"], vm["stopOnDestroy"]) == (True, True, True)
     init = vm["initialization"]
     assert init["ipConfigs"] == [{"ipv4": {"address": "192.168.10.31/24", "gateway": "192.168.10.1"}}]
     assert init["dns"] == {"servers": ["192.168.10.1"], "domain": "lan"}
+
+
+def test_older_proxmox_gets_the_image_as_iso_content_and_the_disk_by_file_id():
+    proxmox = {**stack_config("homelab")["lakehouse:proxmox"], "image": {"content": "iso"}}
+    run = run_stack("homelab", overrides={"proxmox": proxmox})
+    assert run.error is None
+    [image] = run.of_type(IMAGE)
+    assert (image.inputs["contentType"], image.inputs["fileName"]) == ("iso", f"{DEBIAN}.img")
+    assert image.inputs["url"].endswith(f"{DEBIAN}.qcow2")
+    for vm in run.of_type(VM):
+        [disk] = vm.inputs["disks"]
+        assert disk["fileId"] == f"local:iso/{DEBIAN}.img" and "importFrom" not in disk
+        assert image.urn in vm.dependencies
 
 
 def test_user_data_is_a_stable_snippet_per_vm(homelab: StackRun):
@@ -149,6 +174,13 @@ def _vms(**second: Any) -> list[dict[str, Any]]:
     ({"vms": _vms(name="nas")}, "lakehouse:vms[1].name = 'nas': expected a name not already used by hosts.nas"),
     ({"services": {"trino": {"host": "compute9"}}},
      "lakehouse:services.trino.host = 'compute9': expected one of the configured hosts: compute1, compute2, nas"),
+    ({"proxmox": {**stack_config("homelab")["lakehouse:proxmox"], "image": {"content": "img"}}},
+     "lakehouse:proxmox.image.content = 'img': expected `import` (PVE 8.4+) or `iso` (older PVE)"),
+    ({"proxmox": {**stack_config("homelab")["lakehouse:proxmox"],
+                  "image": {"url": "https://cloud-images.ubuntu.com/noble/current/noble-server-cloudimg-amd64.img"}}},
+     "lakehouse:proxmox.image.url = 'https://cloud-images.ubuntu.com/noble/current/noble-server-cloudimg-amd64.img': "
+     "expected a URL whose file name ends in .qcow2, .raw, .vmdk: PVE stores `import` content only under those names "
+     "(or set proxmox.image.content: iso)"),
     ({"proxmoxApiToken": "hunter2"}, "lakehouse:proxmoxApiToken = 'hunter2': expected a secret API token "
                                      "`user@realm!tokenid=uuid`, set with `pulumi config set --secret "
                                      "lakehouse:proxmoxApiToken ...` (required with vms)"),
