@@ -9,11 +9,22 @@ file name, the VM (`VmLegacy`) gets its disk from the image, and a remote comman
 cloud-init is done and Docker answers. The VM's docker provider depends on that command, so no
 container is created on a VM that is not ready.
 
-What replaces a VM: its id, node, the snippet's id and, with `iso` content, the image (the
-disk's `file_id`). A new image with `import` content leaves existing VMs alone: `import_from` is
-only read when a disk is created. The snippet's name is stable, so editing the user data (keys,
-packages) re-uploads the snippet without replacing VMs; cloud-init does not re-run on existing
-VMs.
+What replaces a VM: its id, its node, the snippet's volume id (prefix, VM name, snippets
+datastore) and, with `iso` content, the image (the disk's `file_id`). VMs are replaced
+delete-before-replace (the id is fixed and cluster-wide, the address static) and the ready gate
+is replaced with its VM. A replaced VM comes back empty: run `pulumi up --refresh` once more so
+the containers, images and networks recorded on it are created again. Everything else changes in
+place: cores, memory, disk size and datastore (the disk is moved), the network device, and the
+address, gateway and DNS (PVE rewrites the cloud-init drive). A new image with `import` content
+leaves existing VMs alone: `import_from` is only read when a disk is created.
+
+User data: an edit (keys, packages) replaces the snippet under the same name, never the VM. PVE
+rebuilds the cloud-init drive each time it starts a VM, and the NoCloud instance-id is a hash of
+the user and network data: at the next start by Proxmox (stop and start, `qm reboot`, the node
+booting) cloud-init sees a new instance and runs its per-instance modules again (user and keys,
+packages, runcmd, and new SSH host keys). A reboot from inside the guest does not.
+The VM names the snippet and the image by their volume ids as plain strings (and depends on
+them), so a preview of a user-data edit shows what `up` does: the snippet replaced, the VM not.
 """
 
 from __future__ import annotations
@@ -117,6 +128,7 @@ class ComputeVms(pulumi.ComponentResource):
 
     def _vm(self, vm: VmConfig) -> proxmoxve.VmLegacy:
         px = self._args.proxmox
+        file_name = f"{self._args.prefix}-{vm.name}-user-data.yaml"
         snippet = proxmoxve.FileLegacy(
             f"{self._name}-{vm.name}-user-data",
             content_type="snippets",
@@ -124,7 +136,7 @@ class ComputeVms(pulumi.ComponentResource):
             node_name=vm.node,
             source_raw=proxmoxve.FileLegacySourceRawArgs(
                 data=cloud_init(vm.name, px.vm_user, px.ssh_public_keys),
-                file_name=f"{self._args.prefix}-{vm.name}-user-data.yaml",
+                file_name=file_name,
             ),
             # Same file name: the old snippet must go before the new one is written.
             opts=self._on_proxmox(delete_before_replace=True),
@@ -153,15 +165,16 @@ class ComputeVms(pulumi.ComponentResource):
                     ipv4=proxmoxve.VmLegacyInitializationIpConfigIpv4Args(
                         address=f"{vm.ip}/{px.subnet.prefixlen}", gateway=px.gateway))],
                 dns=proxmoxve.VmLegacyInitializationDnsArgs(servers=list(px.dns), domain=px.domain or None),
-                user_data_file_id=snippet.id,
+                user_data_file_id=volume_id(px.snippet_datastore, "snippets", file_name),
             ),
             started=True,
             on_boot=True,
             stop_on_destroy=True,
-            # The image's volume id is a known string, not the file's `id` output: a replaced image (a new
-            # checksum, same name) would otherwise make the preview, and the delete-before-replace check,
-            # see the disk as unknown, and an unknown `file_id` forces a new VM. `depends_on` keeps the order.
-            opts=self._on_proxmox(depends_on=[image]),
+            # The volume ids are known strings, not the files' `id` outputs: a replaced snippet or image
+            # (same name, new content) would otherwise make the preview, and the delete-before-replace
+            # check, treat `user_data_file_id` / `file_id` as unknown, which forces a new VM. `depends_on`
+            # keeps the order. The VM itself has a fixed id and address: the old one must go first.
+            opts=self._on_proxmox(delete_before_replace=True, depends_on=[image, snippet]),
         )
 
     def _ready(self, vm: VmConfig, machine: proxmoxve.VmLegacy) -> command.remote.Command:
@@ -170,5 +183,7 @@ class ComputeVms(pulumi.ComponentResource):
             connection=command.remote.ConnectionArgs(
                 host=vm.ip, user=self._args.proxmox.vm_user, dial_error_limit=60, per_dial_timeout=10),
             create=ready_script(),
-            opts=pulumi.ResourceOptions(parent=self, provider=self.command_provider, depends_on=[machine]),
+            # A replaced VM keeps its id (the Command's only link to it): replace the gate with it.
+            opts=pulumi.ResourceOptions(parent=self, provider=self.command_provider, depends_on=[machine],
+                                        replace_with=[machine]),
         )

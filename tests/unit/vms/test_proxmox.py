@@ -92,7 +92,17 @@ def test_user_data_is_a_stable_snippet_per_vm(homelab: StackRun):
     assert yaml.safe_load(snippet.inputs["sourceRaw"]["data"])["users"][0]["ssh_authorized_keys"] == stack_config(
         "homelab")["lakehouse:proxmox"]["sshPublicKeys"]
     vm = homelab.named("vms-compute1")
-    assert snippet.urn in vm.property_dependencies["initialization"]
+    assert vm.inputs["initialization"]["userDataFileId"] == "local:snippets/lakehouse-compute1-user-data.yaml"
+    assert snippet.urn in vm.dependencies
+    assert snippet.urn not in vm.property_dependencies.get("initialization", []), (
+        "a replaced snippet's unknown id would preview (and delete-before-replace check) as a new VM")
+
+
+def test_a_replaced_vm_goes_first_and_takes_its_ready_gate_with_it(homelab: StackRun):
+    for name in ("compute1", "compute2"):
+        vm = homelab.named(f"vms-{name}")
+        assert vm.delete_before_replace, "a fixed vmId and a static address cannot exist twice"
+        assert homelab.named(f"vms-{name}-ready").replace_with == [vm.urn]
 
 
 def test_proxmox_provider_takes_the_secret_token_and_ssh_block(homelab: StackRun):
