@@ -79,6 +79,10 @@ KEYS: tuple[Key, ...] = (
     Key("proxmox.vmUser", "user name", "lakehouse",
         "Admin user created in every VM, in the docker group; docker is reached as `ssh://vmUser@ip`."),
     Key("proxmox.sshPublicKeys", "list of SSH public keys", "(required)", "Keys allowed to log in as `vmUser`."),
+    Key("proxmox.sshOptions", "list of `Option=value`", "[]",
+        "Extra ssh `-o` options of the VMs' docker hosts, e.g. `ControlMaster=auto`. Host keys are pinned by "
+        "the stack (`StrictHostKeyChecking`, `UserKnownHostsFile`, `GlobalKnownHostsFile`, `KnownHostsCommand` "
+        "cannot be set here)."),
     Key("proxmox.image", "object", "pinned", "The cloud image the VM disks are imported from."),
     Key("proxmox.image.url", "https URL", "pinned", "Cloud image URL."),
     Key("proxmox.image.checksum", "hex digest", "pinned", "Checksum of the image."),
@@ -227,6 +231,7 @@ class ProxmoxConfig:
     ssh_public_keys: tuple[str, ...]
     image: CloudImage
     vms: tuple[VmConfig, ...]
+    ssh_options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -395,6 +400,8 @@ _DEFAULT_IMAGE = CloudImage(
 _TOKEN = re.compile(r"^[^@\s]+@[^!\s]+![^=\s]+=[0-9a-fA-F-]{36}$")
 _SSH_KEY = re.compile(r"^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)|sk-\S+) [A-Za-z0-9+/=]+( .*)?$")
 _DATASTORE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
+_PINNED_SSH_OPTIONS = frozenset({"stricthostkeychecking", "userknownhostsfile", "globalknownhostsfile",
+                                 "knownhostscommand"})
 
 
 def _is_int(value: Any, low: int, high: int) -> bool:
@@ -515,6 +522,17 @@ def _parse_proxmox(p: _Parser, hosts: Mapping[str, HostConfig]) -> tuple[Optiona
         re.fullmatch(r"[0-9a-f]{64}" if image.algorithm == "sha256" else r"[0-9a-f]{128}", v)),
         f"a {image.algorithm} hex digest")
 
+    ssh_options = px.get("sshOptions", [])
+    if not isinstance(ssh_options, list):
+        p.problem("proxmox.sshOptions", ssh_options, "a list of `Option=value` strings")
+        ssh_options = []
+    for i, option in enumerate(ssh_options):
+        p.check(f"proxmox.sshOptions[{i}]", option,
+                lambda v: isinstance(v, str) and bool(_SSH_OPTION.match(v))
+                and v.split("=", 1)[0].lower() not in _PINNED_SSH_OPTIONS,
+                "an ssh option like `ControlMaster=auto`, other than the host-key options the stack pins "
+                "(StrictHostKeyChecking, UserKnownHostsFile, GlobalKnownHostsFile, KnownHostsCommand)")
+
     vms = [_parse_vm(p, i, raw, node, subnet) for i, raw in enumerate(raw_vms)]
     _check_unique(p, vms, hosts)
     _check_reserved(p, vms, gateway, dns)
@@ -524,8 +542,13 @@ def _parse_proxmox(p: _Parser, hosts: Mapping[str, HostConfig]) -> tuple[Optiona
         endpoint=endpoint, api_token=token, insecure=insecure, ssh_user=ssh_user,
         image_datastore=datastores["images"], disk_datastore=datastores["disks"],
         snippet_datastore=datastores["snippets"], bridge=bridge, vlan=vlan, subnet=subnet, gateway=gateway,
-        dns=tuple(dns), domain=domain, vm_user=vm_user, ssh_public_keys=tuple(keys), image=image, vms=tuple(vms))
-    ssh = SshConfig(user=vm_user, port=22, options=("StrictHostKeyChecking=accept-new",))
+        dns=tuple(dns), domain=domain, vm_user=vm_user, ssh_public_keys=tuple(keys), image=image, vms=tuple(vms),
+        ssh_options=tuple(ssh_options))
+    # The stack pins each VM's host key (components/vms/proxmox.py adds the `KnownHostsCommand` that
+    # prints it): a re-created VM, or cloud-init running again, must not look like a changed host, and
+    # a stale `known_hosts` entry must not either. ssh keeps the first value of an option: these come first.
+    ssh = SshConfig(user=vm_user, port=22,
+                    options=("StrictHostKeyChecking=yes", "UserKnownHostsFile=/dev/null", *ssh_options))
     return proxmox, {vm.name: HostConfig(name=vm.name, address=vm.ip, ssh=ssh, docker_host=None) for vm in vms}
 
 
