@@ -6,8 +6,8 @@ Proxmox). With `proxmox.image.content: import` (PVE 8.4+) it keeps the URL's own
 (older PVE) it is stored as `<name>.img` in `iso` content and the provider copies it into each
 disk over SSH (`file_id`). Per VM, cloud-init user data is uploaded as a snippet with a stable
 file name, the VM (`VmLegacy`) gets its disk from the image, and a remote command waits until
-cloud-init is done and Docker answers. The VM's docker provider depends on that command, so no
-container is created on a VM that is not ready.
+cloud-init is done and Docker answers the VM user. The VM's docker provider depends on that
+command, so no container is created on a VM that is not ready.
 
 Host keys are pinned: each VM's ed25519 host key is derived from a secret `RandomBytes` seed,
 installed by cloud-init (`ssh_keys`) and checked by the ready gate (`host_key`) and by the VM's
@@ -129,11 +129,17 @@ def cloud_init(hostname: str, user: str, ssh_keys: Sequence[str], host_key: Host
     return "#cloud-config\n" + yaml.safe_dump(document, sort_keys=False)
 
 
-def ready_script(timeout: int = READY_TIMEOUT_SECONDS) -> str:
-    """Wait for cloud-init (bounded), then require a Docker daemon that answers."""
+def ready_script(user: str, timeout: int = READY_TIMEOUT_SECONDS) -> str:
+    """Wait for cloud-init (bounded), then require a Docker daemon that answers `user` without root.
+
+    The docker provider runs `docker` as `user` through its `docker` group. This session may have
+    started before cloud-init added the user to that group, so the check runs in a new process of
+    the user with the groups it has now (`sudo -u` sets them from the group database, as a new SSH
+    login does); a missing membership fails the gate instead of the first container.
+    """
     return (f"timeout {timeout} cloud-init status --wait >/dev/null; "
             f"if [ $? -eq 124 ]; then echo 'cloud-init did not finish in {timeout}s' >&2; exit 1; fi; "
-            "sudo -n docker version --format '{{.Server.Version}}'")
+            f"sudo -n -u {user} docker version --format '{{{{.Server.Version}}}}'")
 
 
 @dataclass(frozen=True)
@@ -256,7 +262,7 @@ class ComputeVms(pulumi.ComponentResource):
             connection=command.remote.ConnectionArgs(
                 host=vm.ip, user=self._args.proxmox.vm_user, host_key=self.host_keys[vm.name],
                 dial_error_limit=60, per_dial_timeout=10),
-            create=ready_script(),
+            create=ready_script(self._args.proxmox.vm_user),
             # A replaced VM keeps its id (the Command's only link to it): replace the gate with it.
             opts=pulumi.ResourceOptions(parent=self, provider=self.command_provider, depends_on=[machine],
                                         replace_with=[machine]),

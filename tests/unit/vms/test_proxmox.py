@@ -68,9 +68,11 @@ def test_openssh_reads_the_private_host_key_back(tmp_path):
 
 
 def test_ready_script_is_bounded_and_requires_docker():
-    script = ready_script(600)
+    script = ready_script("lakehouse", 600)
     assert script.startswith("timeout 600 cloud-init status --wait")
-    assert "exit 1" in script and script.endswith("sudo -n docker version --format '{{.Server.Version}}'")
+    assert "exit 1" in script
+    # As the user the docker provider connects as, with its current groups: not as root.
+    assert script.endswith("; sudo -n -u lakehouse docker version --format '{{.Server.Version}}'")
 
 
 def test_the_image_keeps_its_name_for_import_and_becomes_img_for_iso():
@@ -152,7 +154,7 @@ def test_chain_vm_then_ready_command_then_docker_provider_then_containers(homela
     assert is_secret_wrapper(connection), "the provider marks connections secret"
     assert (connection["value"]["host"], connection["value"]["user"]) == ("192.168.10.31", "lakehouse")
     assert connection["value"]["hostKey"] == _host_key(homelab, "compute1").public_openssh
-    assert ready.inputs["create"] == ready_script()
+    assert ready.inputs["create"] == ready_script("lakehouse")
     provider = homelab.named("compute1-docker")
     assert ready.urn in provider.dependencies
     assert provider.inputs["host"] == "ssh://lakehouse@192.168.10.31:22"
