@@ -301,3 +301,12 @@ def test_five_vms_evaluate_and_spread_workers():
 def test_an_unrelated_problem_does_not_hide_the_vms_from_placement():
     found = config_problems(_homelab_raw(region="", services={"trino": {"host": "compute2"}}))
     assert found == ["lakehouse:region = '': expected a non-empty region name like us-east-1"]
+
+
+def test_the_readme_connection_sharing_options_are_accepted_for_the_nas_and_the_vms():
+    sharing = ["ControlMaster=auto", "ControlPath=~/.ssh/cm-%C", "ControlPersist=60"]
+    raw = _homelab_raw(proxmox={**stack_config("homelab")["lakehouse:proxmox"], "sshOptions": sharing})
+    raw["hosts"]["nas"]["ssh"]["options"] += sharing
+    hosts = parse(raw).hosts
+    assert hosts["nas"].ssh.options[-3:] == tuple(sharing)
+    assert hosts["compute1"].ssh.options == ("StrictHostKeyChecking=yes", "UserKnownHostsFile=/dev/null", *sharing)
