@@ -18,7 +18,8 @@ vms = ComputeVms("vms", ComputeVmsArgs(proxmox=config.proxmox, prefix=config.pre
 ready = vms.ready if vms else {}
 hosts = {
     name: DockerHost(name, DockerHostArgs(host=config.hosts[name], network_name=config.prefix,
-                                          ready=[ready[name]] if name in ready else []))
+                                          ready=[ready[name]] if name in ready else [],
+                                          ssh_options=vms.ssh_options[name] if vms and name in ready else []))
     for name in sorted({i.host for service in config.services.values() for i in service.instances})
 }
 artifacts = artifact_stores(config, hosts)

@@ -78,6 +78,7 @@ class Resource:
     protect: bool
     delete_before_replace: bool
     additional_secret_outputs: list[str]
+    replace_with: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -167,6 +168,7 @@ class RecordingMonitor(mocks.MockMonitor):
             retain_on_delete=request.retainOnDelete, protect=request.protect,
             delete_before_replace=request.deleteBeforeReplace,
             additional_secret_outputs=list(request.additionalSecretOutputs),
+            replace_with=list(request.replace_with),
         ))
         self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
         state_proto = _sync_await(rpc.serialize_properties(state, {}))

@@ -74,9 +74,11 @@ KEYS: tuple[Key, ...] = (
     Key("proxmox.insecure", "boolean", "false", "Skip TLS verification (a self-signed Proxmox certificate)."),
     Key("proxmox.node", "node name", "(required)", "Node of VMs that name none."),
     Key("proxmox.sshUser", "user name", "root",
-        "SSH user on the nodes (agent authentication); the provider uploads snippets over SSH."),
+        "SSH user on the nodes (agent authentication); the provider uploads snippets over SSH "
+        "(and, with `image.content: iso`, imports the disks)."),
     Key("proxmox.datastores", "object", "", "Datastores by content."),
-    Key("proxmox.datastores.images", "datastore id", "local", "Holds the cloud image (content `import`)."),
+    Key("proxmox.datastores.images", "datastore id", "local",
+        "Holds the cloud image (content `import`, or `iso` with `proxmox.image.content: iso`)."),
     Key("proxmox.datastores.disks", "datastore id", "local-lvm", "Holds the VM disks."),
     Key("proxmox.datastores.snippets", "datastore id", "local", "Holds cloud-init user data (content `snippets`)."),
     Key("proxmox.bridge", "bridge name", "vmbr0", "Bridge of the VMs' virtio network device."),
@@ -88,10 +90,19 @@ KEYS: tuple[Key, ...] = (
     Key("proxmox.vmUser", "user name", "lakehouse",
         "Admin user created in every VM, in the docker group; docker is reached as `ssh://vmUser@ip`."),
     Key("proxmox.sshPublicKeys", "list of SSH public keys", "(required)", "Keys allowed to log in as `vmUser`."),
+    Key("proxmox.sshOptions", "list of `Option=value`", "[]",
+        "Extra ssh `-o` options of the VMs' docker hosts, e.g. `ControlMaster=auto`. Host keys are pinned by "
+        "the stack (`StrictHostKeyChecking`, `UserKnownHostsFile`, `GlobalKnownHostsFile`, `KnownHostsCommand` "
+        "cannot be set here)."),
     Key("proxmox.image", "object", "pinned", "The cloud image the VM disks are imported from."),
     Key("proxmox.image.url", "https URL", "pinned", "Cloud image URL."),
     Key("proxmox.image.checksum", "hex digest", "pinned", "Checksum of the image."),
     Key("proxmox.image.algorithm", "sha256 or sha512", "pinned", "Checksum algorithm."),
+    Key("proxmox.image.content", "`import` or `iso`", "import",
+        "How the image reaches the disks. `import` (PVE 8.4+): stored under the URL's own file name, which must "
+        "end in `.qcow2`, `.raw` or `.vmdk`; disks are created with `import_from`, and a new image leaves existing "
+        "VMs alone. `iso` (older PVE): stored as `<name>.img` in `iso` content and copied into each disk over "
+        "SSH (`file_id`); a new image then replaces the VMs."),
     Key("vms", "list of VMs", "[]", "Compute VMs; each becomes a docker host of the same name."),
     Key("vms.<i>.name", "host name", "(required)", "VM and host name."),
     Key("vms.<i>.node", "node name", "proxmox.node", "Node the VM runs on."),
@@ -99,7 +110,8 @@ KEYS: tuple[Key, ...] = (
     Key("vms.<i>.cores", "integer >= 1", "4", "Virtual CPU cores."),
     Key("vms.<i>.memory", "size like `8g`", "8g", "Memory."),
     Key("vms.<i>.diskGb", "integer >= 8", "64", "Size of the system disk."),
-    Key("vms.<i>.ip", "IPv4 address (optionally /prefix)", "(required)", "Static address inside `proxmox.subnet`."),
+    Key("vms.<i>.ip", "IPv4 address (optionally /prefix)", "(required)",
+        "Static address inside `proxmox.subnet`: not its network or broadcast address, the gateway or a DNS server."),
     Key("services", "map of services", "{}", "Per-service overrides; names from the service table."),
     Key("services.<name>.host", "host name", "plane default",
         "Host of a single-instance service (storage: `storageHost`, compute: the first compute host)."),
@@ -177,17 +189,28 @@ class ServiceConfig:
         return self.instances[0].ports
 
 
+IMAGE_CONTENTS = ("import", "iso")
+# What PVE's download-url accepts for `import` content (pve-storage `$UPLOAD_IMPORT_EXT_RE_1`, PVE 8.4+),
+# less `.ova`, which is an archive a disk cannot import whole.
+IMPORT_DISK_EXTENSIONS = ("qcow2", "raw", "vmdk")
+
+
 @dataclass(frozen=True)
 class CloudImage:
     url: str
     checksum: str
     algorithm: str
+    content: str = "import"
 
     @property
     def file_name(self) -> str:
-        """Proxmox before 8.4 rejects a `.qcow2` name for imports: the download is stored as `.img`."""
-        stem = self.url.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-        return f"{stem}.img"
+        """The name the image is stored under on the node.
+
+        `import` content (PVE 8.4+) takes only `.qcow2`, `.raw`, `.vmdk` (and `.ova`) names: the URL's own
+        name. `iso` content takes only `.iso` and `.img`: the URL's name with `.img` for its extension.
+        """
+        name = self.url.rsplit("/", 1)[-1]
+        return name if self.content == "import" else f"{name.rsplit('.', 1)[0]}.img"
 
 
 @dataclass(frozen=True)
@@ -220,6 +243,7 @@ class ProxmoxConfig:
     ssh_public_keys: tuple[str, ...]
     image: CloudImage
     vms: tuple[VmConfig, ...]
+    ssh_options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -392,6 +416,8 @@ _DEFAULT_IMAGE = CloudImage(
 _TOKEN = re.compile(r"^[^@\s]+@[^!\s]+![^=\s]+=[0-9a-fA-F-]{36}$")
 _SSH_KEY = re.compile(r"^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)|sk-\S+) [A-Za-z0-9+/=]+( .*)?$")
 _DATASTORE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
+_PINNED_SSH_OPTIONS = frozenset({"stricthostkeychecking", "userknownhostsfile", "globalknownhostsfile",
+                                 "knownhostscommand"})
 
 
 def _is_int(value: Any, low: int, high: int) -> bool:
@@ -495,26 +521,63 @@ def _parse_proxmox(p: _Parser, hosts: Mapping[str, HostConfig]) -> tuple[Optiona
     raw_image = p.mapping("proxmox.image", px.get("image"), "proxmox.image")
     image = CloudImage(url=raw_image.get("url", _DEFAULT_IMAGE.url),
                        checksum=raw_image.get("checksum", _DEFAULT_IMAGE.checksum),
-                       algorithm=raw_image.get("algorithm", _DEFAULT_IMAGE.algorithm))
-    p.check("proxmox.image.url", image.url, lambda v: isinstance(v, str) and bool(re.match(r"^https?://\S+/\S+$", v)),
-            "an http(s) URL of a cloud image")
+                       algorithm=raw_image.get("algorithm", _DEFAULT_IMAGE.algorithm),
+                       content=raw_image.get("content", _DEFAULT_IMAGE.content))
+    content = p.check("proxmox.image.content", image.content, lambda v: v in IMAGE_CONTENTS,
+                      "`import` (PVE 8.4+) or `iso` (older PVE)")
+    url = p.check("proxmox.image.url", image.url,
+                  lambda v: isinstance(v, str) and bool(re.match(r"^https?://\S+/[^/\s\\]+$", v)),
+                  "an http(s) URL of a cloud image")
+    if content == "import" and url is not _MISSING:
+        p.check("proxmox.image.url", url, lambda v: v.rsplit(".", 1)[-1] in IMPORT_DISK_EXTENSIONS,
+                "a URL whose file name ends in "
+                f"{', '.join('.' + e for e in IMPORT_DISK_EXTENSIONS)}: PVE stores `import` content only under "
+                "those names (or set proxmox.image.content: iso)")
     p.check("proxmox.image.algorithm", image.algorithm, lambda v: v in ("sha256", "sha512"), "sha256 or sha512")
     p.check("proxmox.image.checksum", image.checksum, lambda v: isinstance(v, str) and bool(
         re.fullmatch(r"[0-9a-f]{64}" if image.algorithm == "sha256" else r"[0-9a-f]{128}", v)),
         f"a {image.algorithm} hex digest")
 
+    ssh_options = px.get("sshOptions", [])
+    if not isinstance(ssh_options, list):
+        p.problem("proxmox.sshOptions", ssh_options, "a list of `Option=value` strings")
+        ssh_options = []
+    for i, option in enumerate(ssh_options):
+        p.check(f"proxmox.sshOptions[{i}]", option,
+                lambda v: isinstance(v, str) and bool(_SSH_OPTION.match(v))
+                and v.split("=", 1)[0].lower() not in _PINNED_SSH_OPTIONS,
+                "an ssh option like `ControlMaster=auto`, other than the host-key options the stack pins "
+                "(StrictHostKeyChecking, UserKnownHostsFile, GlobalKnownHostsFile, KnownHostsCommand)")
+
     vms = [_parse_vm(p, i, raw, node, subnet) for i, raw in enumerate(raw_vms)]
     _check_unique(p, vms, hosts)
+    _check_reserved(p, vms, gateway, dns)
     if any(vm is None for vm in vms) or len(p.problems) > problems_before:
         return None, {}
     proxmox = ProxmoxConfig(
         endpoint=endpoint, api_token=token, insecure=insecure, ssh_user=ssh_user,
         image_datastore=datastores["images"], disk_datastore=datastores["disks"],
         snippet_datastore=datastores["snippets"], bridge=bridge, vlan=vlan, subnet=subnet, gateway=gateway,
-        dns=tuple(dns), domain=domain, vm_user=vm_user, ssh_public_keys=tuple(keys), image=image, vms=tuple(vms))
-    ssh = SshConfig(user=vm_user, port=22, options=("StrictHostKeyChecking=accept-new",))
+        dns=tuple(dns), domain=domain, vm_user=vm_user, ssh_public_keys=tuple(keys), image=image, vms=tuple(vms),
+        ssh_options=tuple(ssh_options))
+    # The stack pins each VM's host key (components/vms/proxmox.py adds the `KnownHostsCommand` that
+    # prints it): a re-created VM, or cloud-init running again, must not look like a changed host, and
+    # a stale `known_hosts` entry must not either. ssh keeps the first value of an option: these come first.
+    ssh = SshConfig(user=vm_user, port=22,
+                    options=("StrictHostKeyChecking=yes", "UserKnownHostsFile=/dev/null", *ssh_options))
     return proxmox, {vm.name: HostConfig(name=vm.name, address=vm.ip, ssh=ssh, docker_host=None,
                                          memory_mb=vm.memory_mb) for vm in vms}
+
+
+def _check_reserved(p: _Parser, vms: list[Optional[VmConfig]], gateway: Any, dns: Any) -> None:
+    """A VM must not take the gateway's or a DNS server's address."""
+    reserved = {gateway: "proxmox.gateway"} if isinstance(gateway, str) else {}
+    for i, server in enumerate(dns if isinstance(dns, list) else []):
+        if isinstance(server, str):
+            reserved.setdefault(server, f"proxmox.dns[{i}]")
+    for index, vm in enumerate(vms):
+        if vm is not None and vm.ip in reserved:
+            p.problem(f"vms[{index}].ip", vm.ip, f"an address other than {reserved[vm.ip]}")
 
 
 def _check_unique(p: _Parser, vms: list[Optional[VmConfig]], hosts: Mapping[str, HostConfig]) -> None:

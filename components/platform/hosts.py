@@ -13,7 +13,7 @@ import pulumi_docker as docker
 from components.platform.config import HostConfig
 
 
-def ssh_opts(options: Sequence[str]) -> list[str]:
+def ssh_opts(options: Sequence[pulumi.Input[str]]) -> list[pulumi.Input[str]]:
     """`["StrictHostKeyChecking=accept-new"]` -> `["-o", "StrictHostKeyChecking=accept-new"]`."""
     return [arg for option in options for arg in ("-o", option)]
 
@@ -32,6 +32,8 @@ class DockerHostArgs:
     host: HostConfig
     network_name: str
     ready: Sequence[pulumi.Resource] = ()
+    # ssh options known only from resources (a VM's pinned host key), after the configured ones.
+    ssh_options: Sequence[pulumi.Input[str]] = ()
 
 
 class DockerHost(pulumi.ComponentResource):
@@ -44,7 +46,7 @@ class DockerHost(pulumi.ComponentResource):
         self.provider = docker.Provider(
             f"{name}-docker",
             host=args.host.docker_url,
-            ssh_opts=ssh_opts(ssh.options) if ssh else None,
+            ssh_opts=ssh_opts([*ssh.options, *args.ssh_options]) if ssh else None,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.ready)),
         )
         self.network = docker.Network(
