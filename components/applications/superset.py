@@ -32,6 +32,9 @@ def trino_uri(hostport: str, catalog: str = "iceberg") -> str:
     return f"trino://superset@{hostport}/{catalog}"
 
 
+WEB_TIMEOUT_S = 120
+
+
 def superset_config(database_uri: str) -> str:
     return "\n".join([
         '"""Rendered by the lakehouse stack; changes here are replaced on the next `pulumi up`."""',
@@ -43,14 +46,16 @@ def superset_config(database_uri: str) -> str:
         "WTF_CSRF_ENABLED = True",
         "TALISMAN_ENABLED = False  # served over plain HTTP inside the homelab",
         "ROW_LIMIT = 5000",
-        "SUPERSET_WEBSERVER_TIMEOUT = 120",
+        f"SUPERSET_WEBSERVER_TIMEOUT = {WEB_TIMEOUT_S}",
         'FEATURE_FLAGS = {"ENABLE_TEMPLATE_PROCESSING": False}',
         "",
     ])
 
 
 def superset_env(secret_key: str) -> list[str]:
-    return [f"SUPERSET_SECRET_KEY={secret_key}"]
+    """The image's run-server.sh starts gunicorn with `--timeout ${GUNICORN_TIMEOUT:-60}`: it must not
+    cut a query before Superset's own timeout does."""
+    return [f"SUPERSET_SECRET_KEY={secret_key}", f"GUNICORN_TIMEOUT={WEB_TIMEOUT_S}"]
 
 
 def init_env(secret_key: str, admin_password: str, trino: str) -> list[str]:

@@ -196,8 +196,11 @@ def test_superset_init_gates_the_web_container_and_registers_the_resolved_trino(
     assert init.urn in web.property_dependencies["envs"]
     assert homelab.envs("apps-superset-init")["SUPERSET_TRINO_URI"] == f"trino://superset@{COMPUTE}:8080/iceberg"
     assert homelab.envs("apps-superset-init")["SUPERSET_ADMIN_PASSWORD"] == homelab.password("apps-superset-admin-password")
-    assert set(homelab.envs("apps-superset-container")) == {"SUPERSET_SECRET_KEY"}
+    assert set(homelab.envs("apps-superset-container")) == {"SUPERSET_SECRET_KEY", "GUNICORN_TIMEOUT"}
     config = homelab.uploads("apps-superset-container")["/app/pythonpath/superset_config.py"]
+    # run-server.sh's gunicorn timeout (default 60 s) must not cut Superset's own query timeout.
+    assert homelab.envs("apps-superset-container")["GUNICORN_TIMEOUT"] == "120"
+    assert "SUPERSET_WEBSERVER_TIMEOUT = 120" in config.splitlines()
     assert (f"postgresql+psycopg2://superset:{homelab.password('data-superset-db-password')}"
             f"@lakehouse-postgres:5432/superset") in config
     assert is_secret_wrapper(web.inputs["uploads"])
