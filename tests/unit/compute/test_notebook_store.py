@@ -1,0 +1,71 @@
+"""JupyterLab's notebook store: run for real on pyarrow file systems, and loaded the way Jupyter loads a config file."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from pyarrow.fs import LocalFileSystem, SubTreeFileSystem
+
+from components.compute import jupyter_notebook_store as store
+
+BUCKET = "notebooks"
+
+
+class FlatKeys(SubTreeFileSystem):
+    """A local folder with S3's flat keys: writing `a/b/c` needs no directories first. (The store
+    against a real S3 server is in the contract tier.)"""
+
+    def open_output_stream(self, path, *args, **kwargs):
+        self.create_dir(path.rsplit("/", 1)[0], recursive=True)
+        return super().open_output_stream(path, *args, **kwargs)
+
+
+@pytest.fixture
+def bucket(tmp_path):
+    (tmp_path / "s3" / BUCKET).mkdir(parents=True)
+    return FlatKeys(str(tmp_path / "s3"), LocalFileSystem())
+
+
+@pytest.fixture
+def work(tmp_path) -> Path:
+    root = tmp_path / "work"
+    root.mkdir()
+    return root
+
+
+def test_only_files_under_the_work_folder_are_kept(work):
+    assert store.object_key(work, work / "demo" / "explore.ipynb") == "demo/explore.ipynb"
+    assert store.object_key(work, work.parent / "elsewhere.ipynb") is None
+    assert store.object_key(work, work / ".ipynb_checkpoints" / "explore-checkpoint.ipynb") is None
+    assert store.object_key(work, work / ".hidden") is None
+
+
+def test_a_save_is_copied_and_a_new_folder_gets_it_back(bucket, work, tmp_path):
+    (work / "demo").mkdir()
+    (work / "demo" / "explore.ipynb").write_text('{"cells": []}')
+    assert store.upload(bucket, BUCKET, work, work / "demo" / "explore.ipynb") == "demo/explore.ipynb"
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    assert store.restore(bucket, BUCKET, fresh) == ["demo/explore.ipynb"]
+    assert (fresh / "demo" / "explore.ipynb").read_text() == '{"cells": []}'
+
+
+def test_restoring_never_overwrites_a_local_file(bucket, work):
+    (work / "a.ipynb").write_text("stored")
+    store.upload(bucket, BUCKET, work, work / "a.ipynb")
+    (work / "a.ipynb").write_text("local edit")
+    assert store.restore(bucket, BUCKET, work) == []
+    assert (work / "a.ipynb").read_text() == "local edit"
+
+
+def test_loaded_as_a_config_file_it_hooks_saves_even_when_the_store_is_unreachable(work, monkeypatch):
+    for name in ("ENDPOINT", "REGION", "ACCESS_KEY", "SECRET_KEY", "BUCKET"):
+        monkeypatch.delenv(f"NOTEBOOK_STORE_{name}", raising=False)
+    monkeypatch.setenv("NOTEBOOK_STORE_ROOT", str(work))
+    config = SimpleNamespace(FileContentsManager=SimpleNamespace())
+    runpy.run_path(store.__file__, init_globals={"get_config": lambda: config})
+    (work / "a.ipynb").write_text("{}")
+    config.FileContentsManager.post_save_hook(model={}, os_path=str(work / "a.ipynb"), contents_manager=None)
