@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CI = ROOT / ".ci"
 INSTALL = "bash .ci/contract-deps"
 LOOPBACK = "127.0.0.1"
+PORT_FLAGS = ("--port", "--webui-port", "-p")
 CONTAINER = "docker:index/container:Container"
 
 
@@ -115,9 +116,19 @@ def stack_hosts(run: StackRun) -> set[str]:
 
 def address_pattern(hosts: Iterable[str], suffix: str = "") -> re.Pattern:
     """A host where an address stands: at the start, after `//`, `@`, `=`, a quote, a comma or a blank;
-    never a bucket (`s3://mlflow/`, `arn:aws:s3:::mlflow`) or a path segment."""
-    names = "|".join(re.escape(h) for h in sorted(hosts, key=len, reverse=True))
-    return re.compile(rf"(?:^|(?<=[\s@=\"',(])|(?<=//))(?<!s3://)(?<!s3a://)(?:{names}){suffix}(?![\w-]|\.\w)")
+    never a bucket (`s3://mlflow/`, `arn:aws:s3:::mlflow`) or a path segment. A plain word (a network
+    alias such as `mlflow`, which is also a program's name) counts only after `//` or `@` or before `:port`."""
+    strong = [h for h in hosts if re.search(r"[.-]", h) or h == "localhost"]
+    weak = [h for h in hosts if h not in strong]
+
+    def names(group: list[str]) -> str:
+        return "|".join(re.escape(h) for h in sorted(group, key=len, reverse=True)) or r"(?!x)x"
+
+    start = r"(?:^|(?<=[\s@=\"',(])|(?<=//))(?<!s3://)(?<!s3a://)"
+    end = r"(?![\w-]|\.\w|@|:(?!\d))"  # not a user name (`//user:password@`, `//user@`)
+    return re.compile(rf"{start}(?:{names(strong)}){suffix}{end}"
+                      rf"|(?:(?<=//)|(?<=@))(?<!s3://)(?<!s3a://)(?:{names(weak)}){suffix}{end}"
+                      rf"|{start}(?:{names(weak)})(?=:\d){suffix}{end}")
 
 
 class Loopback:
@@ -149,7 +160,8 @@ class Loopback:
     def text(self, text: str) -> str:
         """Addresses in free text (URLs, `host:port`, JDBC strings, shell commands)."""
         def replace(match: re.Match) -> str:
-            return LOOPBACK if match.group(1) is None else f"{LOOPBACK}:{self.port(int(match.group(1)))}"
+            port = next((g for g in match.groups() if g is not None), None)
+            return LOOPBACK if port is None else f"{LOOPBACK}:{self.port(int(port))}"
         text = self._address.sub(replace, text)
         # a port given as a flag (`--port 8082`, also inside `bash -c` strings)
         return re.sub(r"(--(?:webui-)?port[= ])(\d+)\b", lambda m: m.group(1) + str(self.port(int(m.group(2)))), text)
@@ -447,8 +459,13 @@ class LocalContainer:
         keep = set(keep_flags)
         argv: list[str] = []
         for index, arg in enumerate(command):
-            kept = index > 0 and command[index - 1] in keep
-            argv.append(arg if kept else rewrite_path(loopback.text(arg)))
+            previous = command[index - 1] if index else ""
+            if index == 0 or previous in keep:  # the program, and identities
+                argv.append(arg)
+            elif previous in PORT_FLAGS and arg.isdigit():
+                argv.append(str(loopback.port(int(arg))))
+            else:
+                argv.append(rewrite_path(loopback.text(arg)))
         argv = image.entrypoint(argv)
 
         healthcheck = None

@@ -67,8 +67,8 @@ def test_addresses_fold_onto_loopback_consistently(stack_runs):
             assert loopback.text(f"http://{host}:9000/x") == f"http://127.0.0.1:{loopback.port(9000)}/x"
         assert loopback.text("jdbc:postgresql://lakehouse-postgres:5432/iceberg") == \
             f"jdbc:postgresql://127.0.0.1:{loopback.port(5432)}/iceberg"
-        assert loopback.text("s3://mlflow/ arn:aws:s3:::mlflow /data/mlflow --port 5000") == \
-            f"s3://mlflow/ arn:aws:s3:::mlflow /data/mlflow --port {loopback.port(5000)}"
+        assert loopback.text("mlflow postgres://mlflow:pw@mlflow:5432 trino://superset@superset s3://mlflow/ arn:aws:s3:::mlflow /data/mlflow --port 5000") == \
+            f"mlflow postgres://mlflow:pw@127.0.0.1:{loopback.port(5432)} trino://superset@127.0.0.1 s3://mlflow/ arn:aws:s3:::mlflow /data/mlflow --port {loopback.port(5000)}"
         assert json.loads(loopback.value("C", '{"host": "spark://lakehouse-spark", "port": 7077}')) == {
             "host": "spark://127.0.0.1", "port": loopback.port(7077)}
         assert loopback.value("X_PORT", "8974") == str(loopback.port(8974))
