@@ -315,7 +315,7 @@ class LocalProcess:
                  limit_mb: Optional[float], stack: str):
         self.name, self.argv, self.log, self.limit_mb, self.stack = name, argv, log, limit_mb, stack
         self.peak_kib, self.peak_processes, self.samples = 0, 0, 0
-        self.started = time.monotonic()
+        self.started, self.ended = time.monotonic(), None
         self._stop = threading.Event()
         self._log = log.open("ab")
         self.popen = subprocess.Popen(argv, env=env, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT,
@@ -338,7 +338,7 @@ class LocalProcess:
         return self.peak_kib / 1024
 
     def observed_for(self) -> float:
-        return time.monotonic() - self.started
+        return (self.ended or time.monotonic()) - self.started
 
     def tail(self, lines: int = 40) -> str:
         try:
@@ -356,6 +356,7 @@ class LocalProcess:
     def stop(self, grace: float = 20) -> None:
         """SIGTERM to the whole tree (and its session), SIGKILL what is left after `grace` seconds."""
         self._stop.set()
+        self.ended = self.ended or time.monotonic()
         if self.popen.poll() is None:
             pids = process_tree(self.popen.pid)
             for sig in (signal.SIGTERM, signal.SIGKILL):

@@ -14,6 +14,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,7 @@ class Postgres:
     def stop(self) -> None:
         subprocess.run([*self.run_as, str(self.pg_bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w",
                         "-t", "60", "stop"], capture_output=True, timeout=90)
+        shutil.rmtree(self.data.parent, ignore_errors=True)
 
 
 def start_postgres(run: StackRun, workdir: Path) -> Postgres:
@@ -97,23 +99,22 @@ def start_postgres(run: StackRun, workdir: Path) -> Postgres:
     env = dict(e.split("=", 1) for e in unwrap(container.inputs["envs"]))
     superuser, password = env.get("POSTGRES_USER", "postgres"), env["POSTGRES_PASSWORD"]
 
-    base = workdir / "postgres"
-    base.mkdir(parents=True)
+    # Its own directory under /tmp: pytest keeps its temporary root private to the user running it.
+    base = Path(tempfile.mkdtemp(prefix="contract-postgres-"))
     data = base / "data"
     run_as: list[str] = []
     if os.geteuid() == 0:  # the server refuses to run as root
         account = pwd.getpwnam("postgres") if _has_user("postgres") else pwd.getpwnam("nobody")
         shutil.chown(base, account.pw_uid, account.pw_gid)
-        for parent in [workdir, *workdir.parents]:
-            parent.chmod(parent.stat().st_mode | 0o011)  # traversable
         run_as = ["runuser", "-u", account.pw_name, "--"]
     pwfile = base / "pwfile"
     pwfile.write_text(password + "\n")
     if run_as:
         shutil.chown(pwfile, account.pw_uid, account.pw_gid)
-    subprocess.run([*run_as, str(pg_bin / "initdb"), "-D", str(data), "-U", superuser, f"--pwfile={pwfile}",
-                    "-E", "UTF8", "--no-locale", "--auth-local=scram-sha-256", "--auth-host=scram-sha-256"],
-                   check=True, capture_output=True, timeout=120)
+    initdb = subprocess.run([*run_as, str(pg_bin / "initdb"), "-D", str(data), "-U", superuser, f"--pwfile={pwfile}",
+                             "-E", "UTF8", "--no-locale", "--auth-local=scram-sha-256", "--auth-host=scram-sha-256"],
+                            capture_output=True, text=True, timeout=120)
+    assert initdb.returncode == 0, f"initdb failed: {initdb.stderr}"
     port = free_port()
     options = f"-c listen_addresses={LOOPBACK} -c port={port} -c unix_socket_directories={base} -c fsync=off"
     result = subprocess.run([*run_as, str(pg_bin / "pg_ctl"), "-D", str(data), "-l", str(base / "server.log"),
