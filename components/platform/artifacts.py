@@ -6,7 +6,9 @@ checksum pinned here and exits; the services mount the volume read-only at `JARS
 it by `verified_volume`, a name that resolves only once the fetch job exited 0, so no service
 starts on a host whose jars failed to verify. Nothing is built and no image is modified, so images stay the
 upstream ones and a version bump is one line in `ARTIFACTS` (the checksum changes with it).
-A file already present with the right checksum is not downloaded again.
+A file already present with the right checksum is not downloaded again, and every other file in
+the volume (an older version's jar, a download cut short) is deleted first, so the volume holds exactly
+the pinned list; consumers name each jar by its path (`Artifact.path`), never the directory.
 """
 
 from __future__ import annotations
@@ -60,10 +62,19 @@ ARTIFACTS: dict[str, Artifact] = {
 
 
 def fetch_script(artifacts: Sequence[Artifact]) -> str:
-    """POSIX sh (busybox) that makes `JARS` hold exactly-verified copies of `artifacts`."""
+    """POSIX sh (busybox) that makes `JARS` hold exactly-verified copies of `artifacts` and nothing else.
+
+    Files not in the list go first (a version bump leaves no older jar behind, and the space is free
+    before the new one is downloaded); hidden files too. File names are Maven's: no spaces."""
+    keep = " ".join(a.file for a in artifacts)
     lines = [
         "set -eu",
         f"cd {JARS}",
+        f'keep=" {keep} "',
+        "for f in * .[!.]* ..?*; do",
+        '  [ -e "$f" ] || [ -L "$f" ] || continue',
+        '  case "$keep" in *" $f "*) ;; *) rm -rf -- "$f" ;; esac',
+        "done",
         "fetch() {",
         '  if [ -f "$1" ] && echo "$4  $1" | "$3sum" -c - >/dev/null 2>&1; then return 0; fi',
         '  wget -q -O "$1.part" "$2"',
