@@ -4,7 +4,8 @@ Master, workers and JupyterLab run from one image (`quay.io/jupyter/pyspark-note
 Spark, PySpark and Python match on driver and executors. They use host networking: executors
 on any host connect back to the driver at its host's address and fixed ports. The Iceberg REST
 catalog is the default catalog (`iceberg`); `s3a://` reads of raw files use hadoop-aws. The
-jars come from the artifact volume on both driver and executor classpaths.
+jars come from the artifact volume, each named by its path in `CLASSPATH` order on both driver
+and executor classpaths (never `jars/*`, whose order the JVM leaves unspecified).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Mapping, Sequence
 
 import pulumi
 
-from components.platform.artifacts import JARS
+from components.platform.artifacts import ARTIFACTS, JARS
 from components.platform.config import LakehouseConfig
 from components.platform.containers import (ContainerArgs, Healthcheck, Placement, Upload, VolumeMount, data_volume, placement,
                                    placements, service_container)
@@ -28,6 +29,17 @@ from components.platform.s3 import S3Settings, warehouse_uri
 SPARK_HOME = "/usr/local/spark"
 CATALOG = "iceberg"
 NOTEBOOKS = "/home/jovyan/work"
+# Driver and executor classpath, first jar first. iceberg-aws-bundle carries the AWS SDK v2 it was built
+# with (2.44.x) without relocating it, and the SDK bundle carries 2.29.52 for hadoop-aws: where both hold
+# a class, the first wins. Iceberg's jars come first so S3FileIO (every Iceberg table) runs on exactly
+# the SDK it was built and tested with; S3A (raw `s3a://` files) takes the newer classes for the modules
+# both carry (SDK minors keep binary compatibility) and the bundle for the rest (the transfer manager).
+# The other order would run Iceberg's 2.44 code on 2.29 classes, which lack APIs it calls.
+CLASSPATH = ("iceberg-spark-runtime", "iceberg-aws-bundle", "hadoop-aws", "aws-sdk-bundle")
+
+
+def classpath() -> str:
+    return ":".join(ARTIFACTS[key].path for key in CLASSPATH)
 
 
 def _http_probe(port: int, path: str) -> Healthcheck:
@@ -52,8 +64,8 @@ def spark_defaults(master_url: str, rest_uri: str, s3: S3Settings, driver_host: 
         f"{catalog}.client.region": s3.region,
         "spark.sql.defaultCatalog": CATALOG,
         "spark.executorEnv.AWS_REGION": s3.region,
-        "spark.driver.extraClassPath": f"{JARS}/*",
-        "spark.executor.extraClassPath": f"{JARS}/*",
+        "spark.driver.extraClassPath": classpath(),
+        "spark.executor.extraClassPath": classpath(),
         "spark.driver.host": driver_host,
         "spark.driver.bindAddress": "0.0.0.0",
         "spark.driver.port": str(driver_port),

@@ -46,18 +46,27 @@ def _maven(group: str, artifact: str, version: str, algorithm: str, digest: str)
     return Artifact(file, f"{_MAVEN}/{group.replace('.', '/')}/{artifact}/{version}/{file}", algorithm, digest)
 
 
+# Every jar is pinned by its SHA-256. Where each value was read (no Maven Central access from the
+# machine that wrote this): postgresql 42.7.13 and the Iceberg 1.11.0 jars from several independent
+# public manifests and Dockerfiles (`ADD --checksum=sha256:...` builds that fetched them); hadoop-aws
+# 3.4.2 and the SDK bundle 2.29.52 from one public manifest (evgenii-karpov/olist-mds
+# `docker/spark/jars.sha256`), whose Iceberg values agree with the others. A wrong pin cannot let a
+# different file in: the fetch job stops with a checksum mismatch (compare with Central's `.sha256`).
 ARTIFACTS: dict[str, Artifact] = {
     "postgresql-jdbc": _maven("org.postgresql", "postgresql", "42.7.13", "sha256",
                               "6e0e4cc2d8cae902084f8a2b18728b073a6fd9d1f87c9d8bff8f298c18185b93"),
-    "iceberg-spark-runtime": _maven("org.apache.iceberg", "iceberg-spark-runtime-3.5_2.12", "1.11.0", "sha256",
-                                    "94b8e36fc329f0293d44ba9e01b784a56e9501affec1842d898144c51f6e486a"),
+    # Spark 4.1 (Scala 2.13): the runtime Iceberg 1.11.0 builds against Spark 4.1.1.
+    "iceberg-spark-runtime": _maven("org.apache.iceberg", "iceberg-spark-runtime-4.1_2.13", "1.11.0", "sha256",
+                                    "d6ea6c5d099288daeb7d5a92061bd3d7d8f296492632b42378e5f2f0e3066242"),
+    # S3FileIO with the AWS SDK v2 (2.44.x) inside, not relocated.
     "iceberg-aws-bundle": _maven("org.apache.iceberg", "iceberg-aws-bundle", "1.11.0", "sha256",
                                  "38f01da7e96850cdd05e6616d758b77b43314b712a8808e3f9a824d56976162f"),
-    "hadoop-aws": _maven("org.apache.hadoop", "hadoop-aws", "3.3.4", "sha256",
-                         "53f9ae03c681a30a50aa17524bd9790ab596b28481858e54efd989a826ed3a4a"),
-    # The AWS SDK v1 bundle that Hadoop 3.3.4 (Spark 3.5's) was built against, for hadoop-aws.
-    "aws-java-sdk-bundle": _maven("com.amazonaws", "aws-java-sdk-bundle", "1.12.262", "sha256",
-                                  "873fe7cf495126619997bec21c44de5d992544aea7e632fdc77adb1a0915bae5"),
+    # S3A for `s3a://` paths: the same Hadoop as the image's hadoop-client-api/runtime 3.4.2.
+    "hadoop-aws": _maven("org.apache.hadoop", "hadoop-aws", "3.4.2", "sha256",
+                         "d2d24e6b715b5656b9d238bf13b6682a07e2004dd36aad74a73aeb854319f4d9"),
+    # The AWS SDK v2 bundle Hadoop 3.4.2 is built against (hadoop-project's aws-java-sdk-v2.version).
+    "aws-sdk-bundle": _maven("software.amazon.awssdk", "bundle", "2.29.52", "sha256",
+                             "62638f33045690c6bc5e496b54b0b2e89a9ad38cbedacdf6e017fea6bc85f55c"),
 }
 
 

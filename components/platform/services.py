@@ -94,10 +94,12 @@ _WAREHOUSE = Grant("warehouse")
 _LANDING_READ = Grant("landing", write=False)
 
 _TRINO_IMAGE = "trinodb/trino:476"
-# One image for the Spark master, the workers and JupyterLab (the driver): Spark, PySpark and
-# Python are the same on both sides by construction.
-_SPARK_IMAGE = "quay.io/jupyter/pyspark-notebook:spark-3.5.3"
-_SPARK_JARS = ("iceberg-spark-runtime", "iceberg-aws-bundle", "hadoop-aws", "aws-java-sdk-bundle")
+# One image for the Spark master, the workers, JupyterLab (a driver) and the Spark Connect server
+# (a driver): Spark 4.1.2 (Scala 2.13, Hadoop 3.4.2), Java 21 and Python 3.13 are the same on every
+# side by construction. The newest Jupyter build of a Spark line Iceberg 1.11 ships a runtime for
+# (there is no 4.1.3 build, and 4.2+ breaks the 4.1 runtime): never `latest`.
+_SPARK_IMAGE = "quay.io/jupyter/pyspark-notebook:spark-4.1.2"
+_SPARK_JARS = ("iceberg-spark-runtime", "iceberg-aws-bundle", "hadoop-aws", "aws-sdk-bundle")
 
 _TABLE = (
     Service("minio", Plane.STORAGE, image="quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z", memory="1g",

@@ -12,6 +12,8 @@ from harness import StackRun
 from readers import parse_properties
 
 S3 = S3Settings("http://lakehouse-minio:9000", "us-east-1", "trino", "s3cr3t")
+CLASSPATH = ("/opt/lakehouse/jars/iceberg-spark-runtime-4.1_2.13-1.11.0.jar:/opt/lakehouse/jars/iceberg-aws-bundle-1.11.0.jar:"
+             "/opt/lakehouse/jars/hadoop-aws-3.4.2.jar:/opt/lakehouse/jars/bundle-2.29.52.jar")
 
 
 def test_trino_node_properties():
@@ -87,8 +89,8 @@ def test_spark_defaults_parse_to_every_catalog_and_driver_key():
         "spark.sql.catalog.iceberg.client.region": "us-east-1",
         "spark.sql.defaultCatalog": "iceberg",
         "spark.executorEnv.AWS_REGION": "us-east-1",
-        "spark.driver.extraClassPath": "/opt/lakehouse/jars/*",
-        "spark.executor.extraClassPath": "/opt/lakehouse/jars/*",
+        "spark.driver.extraClassPath": CLASSPATH,
+        "spark.executor.extraClassPath": CLASSPATH,
         "spark.driver.host": "192.168.10.32",
         "spark.driver.bindAddress": "0.0.0.0",
         "spark.driver.port": "7078",
@@ -147,3 +149,13 @@ def test_trino_jvm_config_sizes_the_heap_from_the_container_limit(limit_mb, heap
 def test_every_trino_node_gets_the_jvm_config_of_its_limit(homelab: StackRun):
     for node in ("compute-trino-container", "compute-trino-worker-1-container"):
         assert homelab.uploads(node)["/etc/trino/jvm.config"] == jvm_config(int(homelab.named(node).inputs["memory"]))
+
+
+def test_spark_classpath_names_every_spark_jar_iceberg_first_and_no_wildcard():
+    from components.compute.spark import CLASSPATH as ORDER, classpath
+    from components.platform.services import SERVICES
+
+    for service in ("spark", "spark-worker", "jupyter"):
+        assert sorted(ORDER) == sorted(SERVICES[service].artifacts), "every jar the volume holds, no other"
+    assert classpath() == CLASSPATH and "*" not in classpath()
+    assert ORDER.index("iceberg-aws-bundle") < ORDER.index("aws-sdk-bundle"), "Iceberg's own SDK wins"
