@@ -51,6 +51,7 @@ class Service:
     containers: int = 1  # long-running containers per instance, each with the service's memory limit
     # A configured image's tag must match this (the group `version` is what the program derives from it).
     tag_pattern: Optional[str] = None
+    follows: Optional[str] = None  # a singleton that always runs on the host of this other singleton
 
     @property
     def host_network(self) -> bool:
@@ -119,10 +120,16 @@ _TABLE = (
     Service("spark", Plane.COMPUTE, image=_SPARK_IMAGE, memory="1g",
             ports={"master": Port(7077, 7077), "ui": Port(8081, 8081)}, grants=(_WAREHOUSE, _LANDING_READ),
             artifacts=_SPARK_JARS),
-    Service("spark-worker", Plane.COMPUTE, image=_SPARK_IMAGE, memory="2g",
+    Service("spark-worker", Plane.COMPUTE, image=_SPARK_IMAGE, memory="3g",
             ports={"worker": Port(7100, 7100), "ui": Port(8100, 8100)}, replicas=1, artifacts=_SPARK_JARS),
     Service("jupyter", Plane.COMPUTE, image=_SPARK_IMAGE, memory="2g",
-            ports={"lab": Port(8888, 8888), "driver": Port(7200, 7200), "blockmanager": Port(7201, 7201)},
+            ports={"lab": Port(8888, 8888), "driver": Port(7200, 7200), "blockmanager": Port(7201, 7201),
+                   "ui": Port(4040, 4040)},
+            artifacts=_SPARK_JARS),
+    # A long-running driver that serves Spark Connect clients (Airflow, notebooks) on loopback only.
+    Service("spark-connect", Plane.COMPUTE, image=_SPARK_IMAGE, memory="1536m", follows="spark",
+            ports={"grpc": Port(15002, 15002), "driver": Port(7210, 7210), "blockmanager": Port(7211, 7211),
+                   "ui": Port(4050, 4050)},
             artifacts=_SPARK_JARS),
     Service("mlflow", Plane.STORAGE, image="ghcr.io/mlflow/mlflow:v3.17.0-full", memory="1g",
             ports={"http": Port(5000, 5000)}, grants=(Grant("mlflow"),), database="mlflow"),
