@@ -136,7 +136,8 @@ _TABLE = (
     Service("superset", Plane.STORAGE, image="apache/superset:6.1.0-dev", memory="2g",
             ports={"http": Port(8088, 8088)}, database="superset"),
     # Four components (api-server, scheduler, dag-processor, triggerer) of one service, each with this memory.
-    Service("airflow", Plane.COMPUTE, image="apache/airflow:3.3.2-python3.12", memory="1g", containers=4,
+    # Python 3.13 like the Spark image: Python UDFs sent through Spark Connect run on the executors' Python.
+    Service("airflow", Plane.COMPUTE, image="apache/airflow:3.3.2-python3.13", memory="1g", containers=4,
             tag_pattern=r"(?P<version>\d+\.\d+\.\d+)-python3\.\d+",
             ports={"api": Port(8082, 8082), "scheduler-health": Port(8974, 8974), "logs": Port(8793, 8793),
                    "triggerer-logs": Port(8794, 8794)},
