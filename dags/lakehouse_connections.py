@@ -1,17 +1,17 @@
-"""Check every connection the stack gives Airflow: Trino (iceberg catalog), MinIO (S3), the Spark master.
+"""Check every connection the stack gives Airflow: Trino (iceberg catalog), MinIO (S3), Spark Connect.
 
 Trigger it once after `pulumi up`; each task fails with the reason if its service is unreachable.
+The Spark task runs a real query on the cluster through the Spark Connect server (on this host's
+loopback, with the token from the `spark_connect_default` connection).
 """
 
 from __future__ import annotations
 
-import socket
-from urllib.parse import urlparse
-
 import pendulum
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+from airflow.providers.apache.spark.hooks.spark_connect import SparkConnectHook
 from airflow.providers.trino.hooks.trino import TrinoHook
-from airflow.sdk import BaseHook, dag, task
+from airflow.sdk import dag, task
 
 LANDING_BUCKET = "landing"
 
@@ -31,16 +31,22 @@ def lakehouse_connections():
         return True
 
     @task
-    def spark_master() -> str:
-        """The Spark master accepts connections."""
-        connection = BaseHook.get_connection("spark_default")
-        host = urlparse(connection.host).hostname or connection.host
-        with socket.create_connection((host, connection.port or 7077), timeout=10):
-            return f"{host}:{connection.port}"
+    def spark_connect() -> int:
+        """The cluster runs a job sent through Spark Connect: executors sum 0..9."""
+        from pyspark.sql import SparkSession  # the client is installed beside the providers, not at parse time
+
+        spark = SparkSession.builder.remote(SparkConnectHook("spark_connect_default").get_connection_url()).getOrCreate()
+        try:
+            total = spark.range(10).selectExpr("sum(id) AS total").first()["total"]
+        finally:
+            spark.stop()
+        if total != 45:
+            raise RuntimeError(f"sum(0..9) through Spark Connect returned {total}, not 45")
+        return total
 
     trino()
     minio()
-    spark_master()
+    spark_connect()
 
 
 lakehouse_connections()

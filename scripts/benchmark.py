@@ -22,8 +22,11 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from harness import run_stack, shipped_stacks  # noqa: E402
 
-TEN_WORKERS = {"services": {"trino-worker": {"replicas": 10, "memory": "512m"},
-                            "spark-worker": {"replicas": 10, "memory": "768m", "hosts": ["compute2"]}}}
+TEN_WORKERS = {"vms": [{"name": f"compute{i}", "vmId": 300 + i, "ip": f"192.168.10.{30 + i}", "memory": "32g"}
+                       for i in (1, 2)],
+               "spark": {"executorMemory": "512m"},
+               "services": {"trino-worker": {"replicas": 10, "memory": "512m"},
+                            "spark-worker": {"replicas": 10, "memory": "1792m", "hosts": ["compute2"]}}}
 FIVE_VMS = {"vms": [{"name": f"compute{i}", "vmId": 300 + i, "ip": f"192.168.10.{30 + i}", "memory": "24g"}
                     for i in range(1, 6)],
             "services": {"trino-worker": {"replicas": 5}, "spark-worker": {"replicas": 5}}}

@@ -4,9 +4,11 @@ All four components share one environment: the metadata database, the fernet key
 and API secrets (generated once; tasks fail with "Signature verification failed" when the JWT
 secret differs between components), the execution API URL of the api-server, and the
 connections as `AIRFLOW_CONN_*` JSON: Trino (`iceberg` catalog), MinIO (an `aws` connection with
-Airflow's own user, the endpoint and the region) and the Spark master. The image lacks the Trino
-and Spark providers; its entrypoint installs them at start, pinned against the image's own
-constraints. A one-shot `airflow db migrate` runs first; the components take their environment
+Airflow's own user, the endpoint and the region) and the Spark Connect server (`spark_connect`, on
+loopback, its token as the password). The image lacks the Trino and Spark providers and the Spark
+Connect client: each component installs them before it starts, against the image's own constraints
+less their `pyspark-client` pin (the client must be the server's exact version).
+A one-shot `airflow db migrate` runs first; the components take their environment
 only from its success. DAGs in the repository's `dags/` are uploaded into the containers, so a
 changed DAG reaches Airflow on the next `pulumi up`.
 """
@@ -34,16 +36,23 @@ DAGS_DIR = Path(__file__).resolve().parents[2] / "dags"
 AIRFLOW_HOME = "/opt/airflow"
 ADMIN_USER = "admin"
 PASSWORDS_FILE = f"{AIRFLOW_HOME}/simple_auth_manager_passwords.json"
-# Installed at start by the image's entrypoint; the image's constraints file picks their versions
+# Installed at the start of each component; the image's constraints file picks their versions
 # (the ones Airflow released together with the image), and pinning apache-airflow (to the image's
 # own version, read from its tag) keeps it in place.
 PROVIDERS = ("apache-airflow-providers-trino", "apache-airflow-providers-apache-spark")
+# The Spark Connect client, at the server's exact version (the Spark image's 4.1.2; a client newer than
+# its server is not supported). The image's constraints pin whatever was newest when Airflow was released,
+# and pip refuses a requirement that contradicts a constraint, so that one line is dropped from a copy of
+# the constraints file and everything else stays constrained.
+SPARK_CONNECT_CLIENT = "pyspark-client==4.1.2"
+IMAGE_CONSTRAINTS = "/home/airflow/constraints.txt"
+CONSTRAINTS = "/tmp/lakehouse-constraints.txt"
 REMOTE_LOGS = "s3://logs/airflow"
 PARALLELISM = 4  # LocalExecutor: tasks run inside the scheduler's container and memory limit
 
 
 def airflow_version(image: str) -> str:
-    """`apache/airflow:3.3.2-python3.12` -> `3.3.2` (config validation guarantees the tag's form)."""
+    """`apache/airflow:3.3.2-python3.13` -> `3.3.2` (config validation guarantees the tag's form)."""
     return re.fullmatch(SERVICES["airflow"].tag_pattern, image.rsplit(":", 1)[1])["version"]
 
 
@@ -52,14 +61,16 @@ def fernet_key(standard_base64: str) -> str:
     return standard_base64.replace("+", "-").replace("/", "_")
 
 
-def connections(trino: Endpoint, s3: S3Settings, spark_master: Endpoint) -> dict[str, str]:
-    """`AIRFLOW_CONN_<ID>` values (JSON) by variable name."""
+def connections(trino: Endpoint, s3: S3Settings, spark_connect: Endpoint, spark_connect_token: str) -> dict[str, str]:
+    """`AIRFLOW_CONN_<ID>` values (JSON) by variable name. The Spark Connect hook turns the password into
+    the URL's `;token=`; the client sends a token without TLS only to the host `localhost`."""
     documents = {
         "trino_default": {"conn_type": "trino", "host": trino.host, "port": trino.port, "login": "airflow",
                           "extra": {"catalog": "iceberg"}},
         "minio": {"conn_type": "aws", "login": s3.access_key, "password": s3.secret_key,
                   "extra": {"endpoint_url": s3.endpoint, "region_name": s3.region}},
-        "spark_default": {"conn_type": "spark", "host": f"spark://{spark_master.host}", "port": spark_master.port},
+        "spark_connect_default": {"conn_type": "spark_connect", "host": spark_connect.host, "port": spark_connect.port,
+                                  "password": spark_connect_token},
     }
     return {f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(doc, sort_keys=True) for conn_id, doc in documents.items()}
 
@@ -108,16 +119,28 @@ def airflow_env(secrets: AirflowSecrets, api_url: str, ports: Mapping[str, int],
 
 
 def with_providers(env: list[str], version: str) -> list[str]:
-    """A long-running component's environment: the shared one plus the providers to install at start
+    """A long-running component's environment: the shared one plus what `install_script` installs
     (the migration job needs none, so it does not depend on PyPI)."""
-    requirements = [f"apache-airflow=={version}", *PROVIDERS, "--constraint", "/home/airflow/constraints.txt"]
-    return [*env, f"_PIP_ADDITIONAL_REQUIREMENTS={' '.join(requirements)}"]
+    requirements = [f"apache-airflow=={version}", *PROVIDERS, SPARK_CONNECT_CLIENT]
+    return [*env, f"LAKEHOUSE_PIP_REQUIREMENTS={' '.join(requirements)}"]
+
+
+def install_script() -> str:
+    """Shell lines that install `$LAKEHOUSE_PIP_REQUIREMENTS` in one pip run, constrained by the image's
+    constraints file less its pyspark-client line. (Not the entrypoint's `_PIP_ADDITIONAL_REQUIREMENTS`:
+    it runs pip on the words given, so a constraint cannot be dropped there.)"""
+    return (f"grep -v -i -E '^pyspark[-_.]client[=<>!~ ]' {IMAGE_CONSTRAINTS} > {CONSTRAINTS}\n"
+            f"pip install --root-user-action ignore $LAKEHOUSE_PIP_REQUIREMENTS --constraint {CONSTRAINTS}\n")
+
+
+def _after_install(command: str) -> list[str]:
+    return ["bash", "-c", f"set -eu\n{install_script()}{command}"]
 
 
 def api_server_command(port: int) -> list[str]:
     """Seed the admin's password (the api-server must be able to write the file), then serve."""
-    return ["bash", "-c", f"""printf '{{"{ADMIN_USER}": "%s"}}' "$AIRFLOW_ADMIN_PASSWORD" > {PASSWORDS_FILE} """
-                          f"&& exec airflow api-server --port {port}"]
+    return _after_install(f"""printf '{{"{ADMIN_USER}": "%s"}}' "$AIRFLOW_ADMIN_PASSWORD" > {PASSWORDS_FILE}\n"""
+                          f"exec airflow api-server --port {port}")
 
 
 def _jobs_check(job_type: str) -> Healthcheck:
@@ -131,12 +154,12 @@ def components(ports: Mapping[str, int]) -> dict[str, tuple[list[str], Healthche
         "api-server": (api_server_command(ports["api"]), Healthcheck(
             test=("CMD", "curl", "-fsS", f"http://localhost:{ports['api']}/api/v2/version"),
             interval="15s", retries=20, start_period="120s")),
-        "scheduler": (["scheduler"], Healthcheck(
+        "scheduler": (_after_install("exec airflow scheduler"), Healthcheck(
             test=("CMD", "curl", "-fsS", f"http://localhost:{ports['scheduler-health']}/health"),
             interval="15s", retries=20, start_period="120s")),
         # The image's /clean-logs loop trims the shared logs volume beside the DAG processor.
-        "dag-processor": (["bash", "-c", "/clean-logs & exec airflow dag-processor"], _jobs_check("DagProcessorJob")),
-        "triggerer": (["triggerer"], _jobs_check("TriggererJob")),
+        "dag-processor": (_after_install("/clean-logs &\nexec airflow dag-processor"), _jobs_check("DagProcessorJob")),
+        "triggerer": (_after_install("exec airflow triggerer"), _jobs_check("TriggererJob")),
     }
 
 
@@ -149,7 +172,8 @@ class AirflowArgs:
     backing: BackingArgs
     api: Endpoint  # the api-server as its own components (and users) reach it
     trino: Endpoint
-    spark_master: Endpoint
+    spark_connect: Endpoint  # as Airflow reaches it: `localhost`, the server's port
+    spark_connect_token: pulumi.Input[str]
     log_retention_days: int
     logs_volume_name: str
 
@@ -167,10 +191,10 @@ class Airflow(pulumi.ComponentResource):
         jwt_secret = generated_password(f"{name}-jwt-secret", self, length=64).result
         api_secret = generated_password(f"{name}-api-secret-key", self, length=64).result
         env = pulumi.Output.all(backing.database.password, fernet.base64, jwt_secret, api_secret,
-                                backing.s3.secret_key).apply(lambda v: airflow_env(
+                                backing.s3.secret_key, args.spark_connect_token).apply(lambda v: airflow_env(
             AirflowSecrets(database_uri=backing.sqlalchemy(v[0]), fernet_key=fernet_key(v[1]), jwt_secret=v[2],
                            api_secret_key=v[3]),
-            self.url, ports, connections(args.trino, backing.s3_settings(v[4]), args.spark_master),
+            self.url, ports, connections(args.trino, backing.s3_settings(v[4]), args.spark_connect, v[5]),
             args.log_retention_days))
         self.migrate = run_job(f"{name}-migrate", JobArgs.of(
             where, "migrate", ["db", "migrate"], envs=env, depends_on=backing.depends_on), self)

@@ -12,7 +12,7 @@ from components.compute.plane import ComputePlane
 from components.platform.config import LakehouseConfig
 from components.storage.backing import backing
 from components.storage.data import DataLayer
-from components.platform.endpoints import resolve
+from components.platform.endpoints import Endpoint, resolve
 from components.platform.hosts import DockerHost
 from components.applications.mlflow import Mlflow
 from components.applications.superset import Superset, SupersetArgs
@@ -43,7 +43,9 @@ class Applications(pulumi.ComponentResource):
             backing=airflow,
             api=resolve(config, "airflow", "api", airflow.placement.instance),
             trino=resolve(config, "trino", "http", airflow.placement.instance),
-            spark_master=resolve(config, "spark", "master", airflow.placement.instance),
+            # Config validation keeps Airflow on the Connect server's host: it is reached on loopback.
+            spark_connect=Endpoint("localhost", args.compute.spark.connect_port),
+            spark_connect_token=args.compute.spark.connect_token,
             log_retention_days=config.log_retention_days,
             logs_volume_name=f"{config.prefix}-airflow-logs",
         ), child)

@@ -1,4 +1,5 @@
-"""The compute plane: Trino and Spark + JupyterLab on the compute hosts, started once the catalogs are healthy."""
+"""The compute plane: Trino and Spark (+ JupyterLab, the Spark Connect server) on the compute hosts,
+started once the catalogs are healthy."""
 
 from __future__ import annotations
 
@@ -40,4 +41,4 @@ class ComputePlane(pulumi.ComponentResource):
             depends_on=iceberg_ready,
         ), child)
         self.register_outputs({"trinoUrl": self.trino.url, "sparkMasterUrl": self.spark.master_url,
-                               "jupyterUrl": self.spark.jupyter_url})
+                               "jupyterUrl": self.spark.jupyter_url, "sparkConnectUrl": self.spark.connect_url})

@@ -1,21 +1,28 @@
-"""Spark standalone (Glue jobs / EMR) with JupyterLab as the driver.
+"""Spark standalone (Glue jobs / EMR): master, workers, JupyterLab (a driver) and a Spark Connect server.
 
-Master, workers and JupyterLab run from one image (`quay.io/jupyter/pyspark-notebook`), so
-Spark, PySpark and Python match on driver and executors. They use host networking: executors
-on any host connect back to the driver at its host's address and fixed ports. The Iceberg REST
+Master, workers, JupyterLab and the Connect server run from one image
+(`quay.io/jupyter/pyspark-notebook`), so Spark, PySpark and Python match on drivers and executors.
+They use host networking: executors on any host connect back to a driver at its host's address and
+fixed ports. Every process reads one generated `spark.authenticate.secret` from its uploaded
+`spark-defaults.conf` (never a command line), so nothing without it can register a worker, submit an
+application or talk to an executor. The Connect server listens on loopback only and wants a generated
+token (`SPARK_CONNECT_AUTHENTICATE_TOKEN`): clients on the master's host (Airflow, and JupyterLab when
+it runs there) use `sc://localhost:<port>`. Executor and driver sizes come from `spark_sizing`. The Iceberg REST
 catalog is the default catalog (`iceberg`); `s3a://` reads of raw files use hadoop-aws. The
-jars come from the artifact volume on both driver and executor classpaths.
+jars come from the artifact volume, each named by its path in `CLASSPATH` order on both driver
+and executor classpaths (never `jars/*`, whose order the JVM leaves unspecified).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Mapping, Optional, Sequence
 
 import pulumi
 
-from components.platform.artifacts import JARS
-from components.platform.config import LakehouseConfig
+from components.platform.artifacts import ARTIFACTS, JARS
+from components.platform import spark_sizing as sizing
+from components.platform.config import LakehouseConfig, SparkConfig
 from components.platform.containers import (ContainerArgs, Healthcheck, Placement, Upload, VolumeMount, data_volume, placement,
                                    placements, service_container)
 from components.platform.credentials import generated_password
@@ -28,15 +35,74 @@ from components.platform.s3 import S3Settings, warehouse_uri
 SPARK_HOME = "/usr/local/spark"
 CATALOG = "iceberg"
 NOTEBOOKS = "/home/jovyan/work"
+DEFAULTS = f"{SPARK_HOME}/conf/spark-defaults.conf"
+# spark-daemon.sh (behind start-connect-server.sh) writes there even in the foreground; the image's
+# default, $SPARK_HOME/logs, belongs to root and the container runs as jovyan.
+LOG_DIR = "/tmp/spark-logs"
+PID_DIR = "/tmp/spark-pids"
+WORKER_DIR = "/tmp/spark-work"
+CONNECT_SERVER = "org.apache.spark.sql.connect.service.SparkConnectServer"
+# Driver and executor classpath, first jar first. iceberg-aws-bundle carries the AWS SDK v2 it was built
+# with (2.44.x) without relocating it, and the SDK bundle carries 2.29.52 for hadoop-aws: where both hold
+# a class, the first wins. Iceberg's jars come first so S3FileIO (every Iceberg table) runs on exactly
+# the SDK it was built and tested with; S3A (raw `s3a://` files) takes the newer classes for the modules
+# both carry (SDK minors keep binary compatibility) and the bundle for the rest (the transfer manager).
+# The other order would run Iceberg's 2.44 code on 2.29 classes, which lack APIs it calls.
+CLASSPATH = ("iceberg-spark-runtime", "iceberg-aws-bundle", "hadoop-aws", "aws-sdk-bundle")
+
+
+def classpath() -> str:
+    return ":".join(ARTIFACTS[key].path for key in CLASSPATH)
 
 
 def _http_probe(port: int, path: str) -> Healthcheck:
     return Healthcheck(test=("CMD", "wget", "-q", "-O", "/dev/null", f"http://localhost:{port}{path}"))
 
 
-def spark_defaults(master_url: str, rest_uri: str, s3: S3Settings, driver_host: str, driver_port: int,
-                   block_manager_port: int) -> dict[str, str]:
+def security_defaults(secret: str) -> dict[str, str]:
+    """What every Spark process reads (master, workers, drivers): RPC authentication with the shared
+    secret, no kill buttons in the UIs, no unauthenticated REST submission server."""
+    return {
+        "spark.authenticate": "true",
+        "spark.authenticate.secret": secret,
+        "spark.ui.killEnabled": "false",
+        "spark.master.rest.enabled": "false",
+    }
+
+
+@dataclass(frozen=True)
+class Driver:
+    """Where a driver listens (host networking: its host's address, fixed ports) and its heap."""
+
+    host: str
+    port: int
+    block_manager_port: int
+    ui_port: int
+    memory_mb: int
+
+
+@dataclass(frozen=True)
+class Executors:
+    memory_mb: int
+    cores: int
+    cores_max: Optional[int] = None  # None: every core the workers offer
+
+    @staticmethod
+    def of(spark: SparkConfig, cores_max: Optional[int] = None) -> "Executors":
+        return Executors(spark.executor_memory_mb, spark.executor_cores, cores_max)
+
+
+def spark_defaults(master_url: str, rest_uri: str, s3: S3Settings, driver: Driver, executors: Executors,
+                   secret: str) -> dict[str, str]:
+    """A driver's `spark-defaults.conf`: the catalogs, the jars, where it listens, its executors, the secret."""
     catalog = f"spark.sql.catalog.{CATALOG}"
+    sizing_keys = {
+        "spark.driver.memory": f"{driver.memory_mb}m",
+        "spark.executor.memory": f"{executors.memory_mb}m",
+        "spark.executor.cores": str(executors.cores),
+    }
+    if executors.cores_max is not None:
+        sizing_keys["spark.cores.max"] = str(executors.cores_max)
     return {
         "spark.master": master_url,
         "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
@@ -52,13 +118,16 @@ def spark_defaults(master_url: str, rest_uri: str, s3: S3Settings, driver_host: 
         f"{catalog}.client.region": s3.region,
         "spark.sql.defaultCatalog": CATALOG,
         "spark.executorEnv.AWS_REGION": s3.region,
-        "spark.driver.extraClassPath": f"{JARS}/*",
-        "spark.executor.extraClassPath": f"{JARS}/*",
-        "spark.driver.host": driver_host,
+        "spark.driver.extraClassPath": classpath(),
+        "spark.executor.extraClassPath": classpath(),
+        "spark.driver.host": driver.host,
         "spark.driver.bindAddress": "0.0.0.0",
-        "spark.driver.port": str(driver_port),
-        "spark.driver.blockManager.port": str(block_manager_port),
+        "spark.driver.port": str(driver.port),
+        "spark.driver.blockManager.port": str(driver.block_manager_port),
+        "spark.ui.port": str(driver.ui_port),
+        **sizing_keys,
         **s3a_properties(s3, prefix="spark.hadoop."),
+        **security_defaults(secret),
     }
 
 
@@ -68,20 +137,58 @@ def master_command(address: str, port: int, ui_port: int) -> list[str]:
 
 
 DAEMON_MEMORY_MB = 256
-# The worker's own JVM plus an executor's minimum overhead (384m) and some headroom.
-_WORKER_RESERVE_MB = 768
 
 
-def worker_command(master_url: str, address: str, port: int, ui_port: int, memory_mb: int) -> list[str]:
-    """A worker offering its container's memory less what the worker JVM and executor overhead need."""
-    offered = max(memory_mb - _WORKER_RESERVE_MB, DAEMON_MEMORY_MB)
+def worker_command(master_url: str, address: str, port: int, ui_port: int, memory_mb: int, cores: int) -> list[str]:
+    """A worker offering its container's memory less what the worker JVM and an executor's non-heap need,
+    and `cores` cores (by default a worker offers every core of its host)."""
     return [f"{SPARK_HOME}/bin/spark-class", "org.apache.spark.deploy.worker.Worker",
             "--host", address, "--port", str(port), "--webui-port", str(ui_port),
-            "--memory", f"{offered}m", master_url]
+            "--cores", str(cores), "--memory", f"{sizing.worker_offer_mb(memory_mb)}m", master_url]
 
 
-def jupyter_env(token: str, port: int, region: str) -> list[str]:
-    return [f"JUPYTER_TOKEN={token}", f"JUPYTER_PORT={port}", f"AWS_REGION={region}"]
+def daemon_env(region: str) -> list[str]:
+    return [f"SPARK_DAEMON_MEMORY={DAEMON_MEMORY_MB}m", f"AWS_REGION={region}"]
+
+
+def worker_env(region: str) -> list[str]:
+    """Applications' work directories are deleted once they finish (they would grow for ever)."""
+    return [f"SPARK_WORKER_DIR={WORKER_DIR}", "SPARK_WORKER_OPTS=-Dspark.worker.cleanup.enabled=true",
+            *daemon_env(region)]
+
+
+def connect_command(port: int) -> list[str]:
+    """`start-connect-server.sh` (spark-daemon.sh submit SparkConnectServer) with gRPC on loopback only;
+    everything else comes from its spark-defaults.conf."""
+    return [f"{SPARK_HOME}/sbin/start-connect-server.sh",
+            "--conf", "spark.connect.grpc.binding.address=127.0.0.1",
+            "--conf", f"spark.connect.grpc.binding.port={port}"]
+
+
+def connect_env(token: str, driver_mb: int, region: str) -> list[str]:
+    """In the foreground (the container's main process). The launcher sizes the server's JVM by
+    SPARK_DAEMON_MEMORY, which wins over spark.driver.memory: it is the driver heap, not the daemons' 256m."""
+    return ["SPARK_NO_DAEMONIZE=1", f"SPARK_DAEMON_MEMORY={driver_mb}m", f"SPARK_LOG_DIR={LOG_DIR}",
+            f"SPARK_PID_DIR={PID_DIR}", f"SPARK_CONNECT_AUTHENTICATE_TOKEN={token}", f"AWS_REGION={region}"]
+
+
+def connect_probe(port: int) -> Healthcheck:
+    """The gRPC port opens once the server's SparkContext has registered with the master."""
+    return Healthcheck(test=("CMD", "bash", "-c", f"echo > /dev/tcp/127.0.0.1/{port}"), interval="10s",
+                       retries=12, start_period="90s")
+
+
+def connect_url(port: int) -> str:
+    """From the master's host only (the server binds loopback; the client sends a token without TLS only
+    to the literal host `localhost`)."""
+    return f"sc://localhost:{port}"
+
+
+def jupyter_env(token: str, port: int, region: str, connect_token: Optional[str] = None) -> list[str]:
+    env = [f"JUPYTER_TOKEN={token}", f"JUPYTER_PORT={port}", f"AWS_REGION={region}"]
+    if connect_token is not None:  # JupyterLab on the Connect server's host: `builder.remote("sc://localhost:...")`
+        env.append(f"SPARK_CONNECT_AUTHENTICATE_TOKEN={connect_token}")
+    return env
 
 
 @dataclass(frozen=True)
@@ -94,7 +201,7 @@ class SparkArgs:
 
 
 class Spark(pulumi.ComponentResource):
-    """Master (`spark`), workers (`spark-worker-<n>`) and JupyterLab (`jupyter`)."""
+    """Master (`spark`), workers (`spark-worker-<n>`), JupyterLab (`jupyter`), Connect server (`spark-connect`)."""
 
     def __init__(self, name: str, args: SparkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("lakehouse:compute:Spark", name, None, opts)
@@ -103,45 +210,77 @@ class Spark(pulumi.ComponentResource):
         master = placement(config, args.hosts, "spark")
         self.master_url = resolve(config, "spark", "master").url("spark")
         self.master_ui_url = resolve(config, "spark", "ui").url()
+        secret = generated_password(f"{name}-auth-secret", self, length=48).result
+        daemon_defaults = secret.apply(lambda value: java_properties(security_defaults(value), separator=" "))
         ports = master.instance.ports
         self.master = self._container(name, master, _http_probe(ports["ui"], "/json/"),
                                       command=master_command(master.address, ports["master"], ports["ui"]),
-                                      envs=[f"SPARK_DAEMON_MEMORY={DAEMON_MEMORY_MB}m", f"AWS_REGION={config.region}"])
+                                      envs=daemon_env(config.region),
+                                      uploads=(Upload(DEFAULTS, daemon_defaults),))
         self.workers = [
             self._container(f"{name}-worker-{index + 1}", worker, _http_probe(worker.instance.ports["ui"], "/json/"),
                             command=worker_command(resolve(config, "spark", "master", worker.instance).url("spark"),
                                                    worker.address, worker.instance.ports["worker"],
-                                                   worker.instance.ports["ui"], worker.service.memory_mb),
-                            envs=["SPARK_WORKER_DIR=/tmp/spark-work", f"SPARK_DAEMON_MEMORY={DAEMON_MEMORY_MB}m",
-                                  f"AWS_REGION={config.region}"],
+                                                   worker.instance.ports["ui"], worker.service.memory_mb,
+                                                   config.spark.worker_cores),
+                            envs=worker_env(config.region), uploads=(Upload(DEFAULTS, daemon_defaults),),
                             depends_on=[self.master])
             for index, worker in enumerate(placements(config, args.hosts, "spark-worker"))
         ]
+
+        connect = placement(config, args.hosts, "spark-connect")
+        server = connect.instance
+        self.connect_port = server.ports["grpc"]
+        self.connect_url = connect_url(self.connect_port)
+        self.connect_token = generated_password(f"{name}-connect-token", self, length=48).result
+        connect_defaults = pulumi.Output.all(args.s3.secret_key, secret).apply(lambda v: java_properties(
+            self._driver_defaults(server, Driver(connect.address, server.ports["driver"], server.ports["blockmanager"],
+                                                 server.ports["ui"], sizing.connect_driver_mb(connect.service.memory_mb)),
+                                  Executors.of(config.spark, sizing.connect_cores_max(
+                                      config.spark_executor_slots(), config.spark.executor_cores)), *v),
+            separator=" "))
+        self.connect = self._container(
+            f"{name}-connect", connect, connect_probe(self.connect_port),
+            command=connect_command(self.connect_port),
+            envs=self.connect_token.apply(lambda token: connect_env(
+                token, sizing.connect_driver_mb(connect.service.memory_mb), config.region)),
+            uploads=(Upload(DEFAULTS, connect_defaults),),
+            depends_on=[self.master], wait_timeout=300)
+
         jupyter = placement(config, args.hosts, "jupyter")
         lab = jupyter.instance
         self.jupyter_token = generated_password(f"{name}-jupyter-token", self, length=48).result
         self.jupyter_url = resolve(config, "jupyter", "lab").url()
         notebooks = data_volume(f"{name}-jupyter-work", f"{config.prefix}-jupyter-work", jupyter.host,
                                 not config.purge_on_destroy, self)
-        rest_uri = resolve(config, "iceberg-rest", "http", lab).url()
-        s3_endpoint = resolve(config, "minio", "api", lab).url()
-        defaults = args.s3.secret_key.apply(lambda secret: java_properties(spark_defaults(
-            resolve(config, "spark", "master", lab).url("spark"), rest_uri,
-            S3Settings(s3_endpoint, config.region, args.s3.access_key, secret),
-            jupyter.address, lab.ports["driver"], lab.ports["blockmanager"]), separator=" "))
+        defaults = pulumi.Output.all(args.s3.secret_key, secret).apply(lambda v: java_properties(
+            self._driver_defaults(lab, Driver(jupyter.address, lab.ports["driver"], lab.ports["blockmanager"],
+                                              lab.ports["ui"], sizing.jupyter_driver_mb(jupyter.service.memory_mb)),
+                                  Executors.of(config.spark), *v), separator=" "))
+        beside_connect = lab.host == server.host
         self.jupyter = self._container(
             f"{name}-jupyter", jupyter, _http_probe(lab.ports["lab"], "/api"),
-            envs=self.jupyter_token.apply(lambda token: jupyter_env(token, lab.ports["lab"], config.region)),
-            uploads=(Upload(f"{SPARK_HOME}/conf/spark-defaults.conf", defaults),),
+            envs=pulumi.Output.all(self.jupyter_token, self.connect_token).apply(lambda v: jupyter_env(
+                v[0], lab.ports["lab"], config.region, v[1] if beside_connect else None)),
+            uploads=(Upload(DEFAULTS, defaults),),
             volumes=(VolumeMount(notebooks.name, NOTEBOOKS),),
             depends_on=[self.master])
         self.register_outputs({"masterUrl": self.master_url, "masterUiUrl": self.master_ui_url,
-                               "jupyterUrl": self.jupyter_url, "jupyterToken": self.jupyter_token})
+                               "jupyterUrl": self.jupyter_url, "jupyterToken": self.jupyter_token,
+                               "connectUrl": self.connect_url, "connectToken": self.connect_token})
+
+    def _driver_defaults(self, client, driver: Driver, executors: Executors, s3_secret: str,
+                         secret: str) -> dict[str, str]:
+        config = self._args.config
+        return spark_defaults(
+            resolve(config, "spark", "master", client).url("spark"), resolve(config, "iceberg-rest", "http", client).url(),
+            S3Settings(resolve(config, "minio", "api", client).url(), config.region, self._args.s3.access_key, s3_secret),
+            driver, executors, secret)
 
     def _container(self, name: str, where: Placement, healthcheck: Healthcheck,
                    envs: pulumi.Input[Sequence[pulumi.Input[str]]], command: Sequence[str] = (),
                    uploads: Sequence[Upload] = (), volumes: Sequence[VolumeMount] = (),
-                   depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.Resource:
+                   depends_on: Sequence[pulumi.Resource] = (), wait_timeout: int = 180) -> pulumi.Resource:
         args = self._args
         return service_container(name, ContainerArgs(
             placement=where,
@@ -151,4 +290,5 @@ class Spark(pulumi.ComponentResource):
             volumes=(VolumeMount(args.jars_volumes[where.instance.host], JARS, read_only=True), *volumes),
             uploads=uploads,
             depends_on=(*args.depends_on, *depends_on),
+            wait_timeout=wait_timeout,
         ), self)

@@ -6,7 +6,9 @@ checksum pinned here and exits; the services mount the volume read-only at `JARS
 it by `verified_volume`, a name that resolves only once the fetch job exited 0, so no service
 starts on a host whose jars failed to verify. Nothing is built and no image is modified, so images stay the
 upstream ones and a version bump is one line in `ARTIFACTS` (the checksum changes with it).
-A file already present with the right checksum is not downloaded again.
+A file already present with the right checksum is not downloaded again, and every other file in
+the volume (an older version's jar, a download cut short) is deleted first, so the volume holds exactly
+the pinned list; consumers name each jar by its path (`Artifact.path`), never the directory.
 """
 
 from __future__ import annotations
@@ -44,26 +46,44 @@ def _maven(group: str, artifact: str, version: str, algorithm: str, digest: str)
     return Artifact(file, f"{_MAVEN}/{group.replace('.', '/')}/{artifact}/{version}/{file}", algorithm, digest)
 
 
+# Every jar is pinned by its SHA-256. Where each value was read (no Maven Central access from the
+# machine that wrote this): postgresql 42.7.13 and the Iceberg 1.11.0 jars from several independent
+# public manifests and Dockerfiles (`ADD --checksum=sha256:...` builds that fetched them); hadoop-aws
+# 3.4.2 and the SDK bundle 2.29.52 from one public manifest (evgenii-karpov/olist-mds
+# `docker/spark/jars.sha256`), whose Iceberg values agree with the others. A wrong pin cannot let a
+# different file in: the fetch job stops with a checksum mismatch (compare with Central's `.sha256`).
 ARTIFACTS: dict[str, Artifact] = {
     "postgresql-jdbc": _maven("org.postgresql", "postgresql", "42.7.13", "sha256",
                               "6e0e4cc2d8cae902084f8a2b18728b073a6fd9d1f87c9d8bff8f298c18185b93"),
-    "iceberg-spark-runtime": _maven("org.apache.iceberg", "iceberg-spark-runtime-3.5_2.12", "1.11.0", "sha256",
-                                    "94b8e36fc329f0293d44ba9e01b784a56e9501affec1842d898144c51f6e486a"),
+    # Spark 4.1 (Scala 2.13): the runtime Iceberg 1.11.0 builds against Spark 4.1.1.
+    "iceberg-spark-runtime": _maven("org.apache.iceberg", "iceberg-spark-runtime-4.1_2.13", "1.11.0", "sha256",
+                                    "d6ea6c5d099288daeb7d5a92061bd3d7d8f296492632b42378e5f2f0e3066242"),
+    # S3FileIO with the AWS SDK v2 (2.44.x) inside, not relocated.
     "iceberg-aws-bundle": _maven("org.apache.iceberg", "iceberg-aws-bundle", "1.11.0", "sha256",
                                  "38f01da7e96850cdd05e6616d758b77b43314b712a8808e3f9a824d56976162f"),
-    "hadoop-aws": _maven("org.apache.hadoop", "hadoop-aws", "3.3.4", "sha256",
-                         "53f9ae03c681a30a50aa17524bd9790ab596b28481858e54efd989a826ed3a4a"),
-    # The AWS SDK v1 bundle that Hadoop 3.3.4 (Spark 3.5's) was built against, for hadoop-aws.
-    "aws-java-sdk-bundle": _maven("com.amazonaws", "aws-java-sdk-bundle", "1.12.262", "sha256",
-                                  "873fe7cf495126619997bec21c44de5d992544aea7e632fdc77adb1a0915bae5"),
+    # S3A for `s3a://` paths: the same Hadoop as the image's hadoop-client-api/runtime 3.4.2.
+    "hadoop-aws": _maven("org.apache.hadoop", "hadoop-aws", "3.4.2", "sha256",
+                         "d2d24e6b715b5656b9d238bf13b6682a07e2004dd36aad74a73aeb854319f4d9"),
+    # The AWS SDK v2 bundle Hadoop 3.4.2 is built against (hadoop-project's aws-java-sdk-v2.version).
+    "aws-sdk-bundle": _maven("software.amazon.awssdk", "bundle", "2.29.52", "sha256",
+                             "62638f33045690c6bc5e496b54b0b2e89a9ad38cbedacdf6e017fea6bc85f55c"),
 }
 
 
 def fetch_script(artifacts: Sequence[Artifact]) -> str:
-    """POSIX sh (busybox) that makes `JARS` hold exactly-verified copies of `artifacts`."""
+    """POSIX sh (busybox) that makes `JARS` hold exactly-verified copies of `artifacts` and nothing else.
+
+    Files not in the list go first (a version bump leaves no older jar behind, and the space is free
+    before the new one is downloaded); hidden files too. File names are Maven's: no spaces."""
+    keep = " ".join(a.file for a in artifacts)
     lines = [
         "set -eu",
         f"cd {JARS}",
+        f'keep=" {keep} "',
+        "for f in * .[!.]* ..?*; do",
+        '  [ -e "$f" ] || [ -L "$f" ] || continue',
+        '  case "$keep" in *" $f "*) ;; *) rm -rf -- "$f" ;; esac',
+        "done",
         "fetch() {",
         '  if [ -f "$1" ] && echo "$4  $1" | "$3sum" -c - >/dev/null 2>&1; then return 0; fi',
         '  wget -q -O "$1.part" "$2"',

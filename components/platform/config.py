@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Callable, Mapping, Optional, Sequence
 
+from components.platform import spark_sizing as sizing
 from components.platform.services import SERVICES, Plane, Service
 
 NAMESPACE = "lakehouse"
@@ -112,9 +113,19 @@ KEYS: tuple[Key, ...] = (
     Key("vms.<i>.diskGb", "integer >= 8", "64", "Size of the system disk."),
     Key("vms.<i>.ip", "IPv4 address (optionally /prefix)", "(required)",
         "Static address inside `proxmox.subnet`: not its network or broadcast address, the gateway or a DNS server."),
+    Key("spark", "object", "",
+        "How Spark applications (JupyterLab's sessions, the Spark Connect server) size their executors."),
+    Key("spark.executorMemory", f"size like `1g`, at least {sizing.MIN_HEAP_MB}m", "1g",
+        "Heap of every executor (`spark.executor.memory`). A Spark worker offers its memory less "
+        f"{sizing.WORKER_RESERVE_MB}m (the worker JVM, the executor's non-heap, Python workers) and must fit one."),
+    Key("spark.executorCores", "integer >= 1", "1",
+        "Cores of every executor (`spark.executor.cores`); at most `spark.workerCores`."),
+    Key("spark.workerCores", "integer >= 1", "2",
+        "Cores each Spark worker offers (`--cores`; unset, a worker would offer every core of its host)."),
     Key("services", "map of services", "{}", "Per-service overrides; names from the service table."),
     Key("services.<name>.host", "host name", "plane default",
-        "Host of a single-instance service (storage: `storageHost`, compute: the first compute host)."),
+        "Host of a single-instance service (storage: `storageHost`, compute: the first compute host; "
+        "the Spark Connect server always runs on the Spark master's host)."),
     Key("services.<name>.hosts", "list of host names", "computeHosts",
         "Hosts a scaled service (workers) is spread over, round-robin."),
     Key("services.<name>.replicas", "integer >= 0", "service default",
@@ -247,6 +258,13 @@ class ProxmoxConfig:
 
 
 @dataclass(frozen=True)
+class SparkConfig:
+    executor_memory_mb: int = 1024
+    executor_cores: int = 1
+    worker_cores: int = 2
+
+
+@dataclass(frozen=True)
 class LakehouseConfig:
     prefix: str
     region: str
@@ -259,6 +277,13 @@ class LakehouseConfig:
     hosts: Mapping[str, HostConfig]
     services: Mapping[str, ServiceConfig]
     proxmox: Optional[ProxmoxConfig] = None
+    spark: SparkConfig = SparkConfig()
+
+    def spark_executor_slots(self) -> int:
+        """How many executors the Spark workers can host at once."""
+        workers = self.services.get("spark-worker")
+        return sizing.executor_slots([workers.memory_mb] * len(workers.instances) if workers else [],
+                                     self.spark.worker_cores, self.spark.executor_memory_mb, self.spark.executor_cores)
 
 
 @dataclass(frozen=True)
@@ -629,6 +654,7 @@ def _parse_services(p: _Parser, hosts: Mapping[str, HostConfig], storage_host: A
                   f"a known service name: {', '.join(sorted(SERVICES))}")
     services = {}
     placed: list[tuple[str, Instance]] = []
+    hosts_of: dict[str, Any] = {}
     for spec in SERVICES.values():
         if spec.image is None:
             continue
@@ -639,8 +665,15 @@ def _parse_services(p: _Parser, hosts: Mapping[str, HostConfig], storage_host: A
             for scaled in ("hosts", "replicas"):
                 if scaled in fields:
                     p.problem(f"{key}.{scaled}", fields[scaled], f"no `{scaled}`: {spec.name} runs once (use `host`)")
-            host = p.check(f"{key}.host", fields.get("host", _first(plane_hosts)), lambda v: v in hosts,
-                           f"one of the configured hosts: {', '.join(sorted(hosts)) or '(none)'}")
+            if spec.follows is not None:
+                if "host" in fields:
+                    p.problem(f"{key}.host", fields["host"], f"no `host`: {spec.name} runs on the host of "
+                                                             f"{spec.follows} (set services.{spec.follows}.host)")
+                host = hosts_of.get(spec.follows, _MISSING)
+            else:
+                host = p.check(f"{key}.host", fields.get("host", _first(plane_hosts)), lambda v: v in hosts,
+                               f"one of the configured hosts: {', '.join(sorted(hosts)) or '(none)'}")
+            hosts_of[spec.name] = host
             placement = _MISSING if host is _MISSING else (host,)
             replicas = 1
         else:
@@ -675,7 +708,58 @@ def _parse_services(p: _Parser, hosts: Mapping[str, HostConfig], storage_host: A
                                                 instances=instances)
     _check_port_clashes(p, placed)
     _check_memory(p, hosts, services)
+    _check_colocated(p, services, "airflow", "spark-connect",
+                     "Airflow reaches the Spark Connect server on loopback (`sc://localhost`, the only host its "
+                     "client sends the token to without TLS)")
     return services
+
+
+def _check_colocated(p: _Parser, services: Mapping[str, ServiceConfig], service: str, other: str, why: str) -> None:
+    if service in services and other in services and services[service].host != services[other].host:
+        p.problem(f"services.{service}.host", services[service].host,
+                  f"`{services[other].host}`, the host of {other}: {why}")
+
+
+def _parse_spark(p: _Parser) -> Optional[SparkConfig]:
+    fields = p.mapping("spark", p.top("spark", {}), "spark")
+    memory = p.check("spark.executorMemory", fields.get("executorMemory", "1g"),
+                     lambda v: isinstance(v, str) and bool(_MEMORY.match(v)) and parse_memory_mb(v) >= sizing.MIN_HEAP_MB,
+                     f"a memory size of at least {sizing.MIN_HEAP_MB}m (Spark refuses a smaller executor), like `1g`")
+    cores = p.check("spark.executorCores", fields.get("executorCores", 1), lambda v: _is_int(v, 1, 512),
+                    "a number of cores >= 1")
+    worker_cores = p.check("spark.workerCores", fields.get("workerCores", 2), lambda v: _is_int(v, 1, 512),
+                           "a number of cores >= 1")
+    if _MISSING in (memory, cores, worker_cores):
+        return None
+    if cores > worker_cores:
+        p.problem("spark.executorCores", cores, f"at most spark.workerCores ({worker_cores}): an executor runs on one worker")
+        return None
+    return SparkConfig(executor_memory_mb=parse_memory_mb(memory), executor_cores=cores, worker_cores=worker_cores)
+
+
+def _check_spark(p: _Parser, spark: SparkConfig, services: Mapping[str, ServiceConfig]) -> None:
+    """Every worker hosts an executor, the workers host one for JupyterLab and one for the Connect server,
+    and both drivers get a heap Spark accepts."""
+    executor = spark.executor_memory_mb
+    workers = services.get("spark-worker")
+    if workers and workers.instances:
+        if sizing.executors_per_worker(workers.memory_mb, spark.worker_cores, executor, spark.executor_cores) < 1:
+            p.problem("services.spark-worker.memory", f"{workers.memory_mb}m",
+                      f"at least {executor + sizing.WORKER_RESERVE_MB}m: a worker offers its memory less "
+                      f"{sizing.WORKER_RESERVE_MB}m and must host one executor of spark.executorMemory ({executor}m)")
+        else:
+            slots = sizing.executor_slots([workers.memory_mb] * len(workers.instances), spark.worker_cores, executor,
+                                          spark.executor_cores)
+            if slots < 2:
+                p.problem("services.spark-worker", f"{len(workers.instances)} x {workers.memory_mb}m",
+                          f"workers that together host two executors of {executor}m (one for JupyterLab's sessions, "
+                          f"one for the Spark Connect server), not {slots}: more memory or another worker")
+    for name, driver_mb, reserve in (("jupyter", sizing.jupyter_driver_mb, sizing.JUPYTER_RESERVE_MB),
+                                     ("spark-connect", sizing.connect_driver_mb, sizing.CONNECT_RESERVE_MB)):
+        if name in services and driver_mb(services[name].memory_mb) < sizing.MIN_HEAP_MB:
+            p.problem(f"services.{name}.memory", f"{services[name].memory_mb}m",
+                      f"at least {sizing.MIN_HEAP_MB + reserve}m: the driver's heap is the container less {reserve}m "
+                      f"and Spark refuses one under {sizing.MIN_HEAP_MB}m")
 
 
 def _first(hosts: Any) -> Any:
@@ -742,12 +826,15 @@ def parse(raw: Mapping[str, Any]) -> LakehouseConfig:
     else:
         compute_hosts = tuple(vm_hosts) or (storage_host,)
     services = _parse_services(p, hosts, storage_host, compute_hosts)
+    spark = _parse_spark(p)
+    if spark is not None:
+        _check_spark(p, spark, services)
     if p.problems:
         raise ConfigError(p.problems)
     return LakehouseConfig(prefix=prefix, region=region, purge_on_destroy=purge, landing_expiration_days=expiration,
                            noncurrent_expiration_days=noncurrent, log_retention_days=log_retention,
                            storage_host=storage_host, compute_hosts=compute_hosts, hosts=MappingProxyType(hosts),
-                           services=MappingProxyType(services), proxmox=proxmox)
+                           services=MappingProxyType(services), proxmox=proxmox, spark=spark)
 
 
 _DAYS = "a whole number of days >= 1"

@@ -51,6 +51,7 @@ class Service:
     containers: int = 1  # long-running containers per instance, each with the service's memory limit
     # A configured image's tag must match this (the group `version` is what the program derives from it).
     tag_pattern: Optional[str] = None
+    follows: Optional[str] = None  # a singleton that always runs on the host of this other singleton
 
     @property
     def host_network(self) -> bool:
@@ -94,10 +95,12 @@ _WAREHOUSE = Grant("warehouse")
 _LANDING_READ = Grant("landing", write=False)
 
 _TRINO_IMAGE = "trinodb/trino:476"
-# One image for the Spark master, the workers and JupyterLab (the driver): Spark, PySpark and
-# Python are the same on both sides by construction.
-_SPARK_IMAGE = "quay.io/jupyter/pyspark-notebook:spark-3.5.3"
-_SPARK_JARS = ("iceberg-spark-runtime", "iceberg-aws-bundle", "hadoop-aws", "aws-java-sdk-bundle")
+# One image for the Spark master, the workers, JupyterLab (a driver) and the Spark Connect server
+# (a driver): Spark 4.1.2 (Scala 2.13, Hadoop 3.4.2), Java 21 and Python 3.13 are the same on every
+# side by construction. The newest Jupyter build of a Spark line Iceberg 1.11 ships a runtime for
+# (there is no 4.1.3 build, and 4.2+ breaks the 4.1 runtime): never `latest`.
+_SPARK_IMAGE = "quay.io/jupyter/pyspark-notebook:spark-4.1.2"
+_SPARK_JARS = ("iceberg-spark-runtime", "iceberg-aws-bundle", "hadoop-aws", "aws-sdk-bundle")
 
 _TABLE = (
     Service("minio", Plane.STORAGE, image="quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z", memory="1g",
@@ -117,17 +120,24 @@ _TABLE = (
     Service("spark", Plane.COMPUTE, image=_SPARK_IMAGE, memory="1g",
             ports={"master": Port(7077, 7077), "ui": Port(8081, 8081)}, grants=(_WAREHOUSE, _LANDING_READ),
             artifacts=_SPARK_JARS),
-    Service("spark-worker", Plane.COMPUTE, image=_SPARK_IMAGE, memory="2g",
+    Service("spark-worker", Plane.COMPUTE, image=_SPARK_IMAGE, memory="3g",
             ports={"worker": Port(7100, 7100), "ui": Port(8100, 8100)}, replicas=1, artifacts=_SPARK_JARS),
     Service("jupyter", Plane.COMPUTE, image=_SPARK_IMAGE, memory="2g",
-            ports={"lab": Port(8888, 8888), "driver": Port(7200, 7200), "blockmanager": Port(7201, 7201)},
+            ports={"lab": Port(8888, 8888), "driver": Port(7200, 7200), "blockmanager": Port(7201, 7201),
+                   "ui": Port(4040, 4040)},
+            artifacts=_SPARK_JARS),
+    # A long-running driver that serves Spark Connect clients (Airflow, notebooks) on loopback only.
+    Service("spark-connect", Plane.COMPUTE, image=_SPARK_IMAGE, memory="1536m", follows="spark",
+            ports={"grpc": Port(15002, 15002), "driver": Port(7210, 7210), "blockmanager": Port(7211, 7211),
+                   "ui": Port(4050, 4050)},
             artifacts=_SPARK_JARS),
     Service("mlflow", Plane.STORAGE, image="ghcr.io/mlflow/mlflow:v3.17.0-full", memory="1g",
             ports={"http": Port(5000, 5000)}, grants=(Grant("mlflow"),), database="mlflow"),
     Service("superset", Plane.STORAGE, image="apache/superset:6.1.0-dev", memory="2g",
             ports={"http": Port(8088, 8088)}, database="superset"),
     # Four components (api-server, scheduler, dag-processor, triggerer) of one service, each with this memory.
-    Service("airflow", Plane.COMPUTE, image="apache/airflow:3.3.2-python3.12", memory="1g", containers=4,
+    # Python 3.13 like the Spark image: Python UDFs sent through Spark Connect run on the executors' Python.
+    Service("airflow", Plane.COMPUTE, image="apache/airflow:3.3.2-python3.13", memory="1g", containers=4,
             tag_pattern=r"(?P<version>\d+\.\d+\.\d+)-python3\.\d+",
             ports={"api": Port(8082, 8082), "scheduler-health": Port(8974, 8974), "logs": Port(8793, 8793),
                    "triggerer-logs": Port(8794, 8794)},

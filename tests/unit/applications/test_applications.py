@@ -18,6 +18,7 @@ from components.applications.airflow import (
     connections,
     dag_uploads,
     fernet_key,
+    install_script,
     with_providers,
 )
 from components.applications.mlflow import allowed_hosts, cors_origins, mlflow_command, mlflow_env
@@ -86,16 +87,16 @@ def test_fernet_key_is_url_safe_base64_of_32_bytes():
 
 
 def test_airflow_connections_parse_with_the_right_hosts_ports_and_catalog():
-    conns = connections(Endpoint("192.168.10.31", 8080), S3, Endpoint("192.168.10.31", 7077))
-    assert sorted(conns) == ["AIRFLOW_CONN_MINIO", "AIRFLOW_CONN_SPARK_DEFAULT", "AIRFLOW_CONN_TRINO_DEFAULT"]
+    conns = connections(Endpoint("192.168.10.31", 8080), S3, Endpoint("localhost", 15002), "t0ken")
+    assert sorted(conns) == ["AIRFLOW_CONN_MINIO", "AIRFLOW_CONN_SPARK_CONNECT_DEFAULT", "AIRFLOW_CONN_TRINO_DEFAULT"]
     trino = json.loads(conns["AIRFLOW_CONN_TRINO_DEFAULT"])
     assert (trino["conn_type"], trino["host"], trino["port"], trino["extra"]) == (
         "trino", "192.168.10.31", 8080, {"catalog": "iceberg"})
     minio = json.loads(conns["AIRFLOW_CONN_MINIO"])
     assert minio == {"conn_type": "aws", "login": "airflow", "password": "s3cr3t",
                      "extra": {"endpoint_url": "http://192.168.10.20:9000", "region_name": "us-east-1"}}
-    assert json.loads(conns["AIRFLOW_CONN_SPARK_DEFAULT"]) == {
-        "conn_type": "spark", "host": "spark://192.168.10.31", "port": 7077}
+    assert json.loads(conns["AIRFLOW_CONN_SPARK_CONNECT_DEFAULT"]) == {
+        "conn_type": "spark_connect", "host": "localhost", "port": 15002, "password": "t0ken"}
 
 
 def test_airflow_env_and_the_api_server_seeding_its_admin():
@@ -107,18 +108,20 @@ def test_airflow_env_and_the_api_server_seeding_its_admin():
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://192.168.10.31:8082/execution/"
     assert (env["AIRFLOW__CORE__FERNET_KEY"], env["AIRFLOW__API_AUTH__JWT_SECRET"]) == ("f", "j")
     assert env["AIRFLOW__CORE__PARALLELISM"] == "4"
-    assert "_PIP_ADDITIONAL_REQUIREMENTS" not in env and "AIRFLOW_ADMIN_PASSWORD" not in env
+    assert "LAKEHOUSE_PIP_REQUIREMENTS" not in env and "AIRFLOW_ADMIN_PASSWORD" not in env
     assert {k: v for k, v in env.items() if "LOG" in k and "PORT" not in k} == {
         "AIRFLOW__LOGGING__REMOTE_LOGGING": "True", "AIRFLOW__LOGGING__REMOTE_BASE_LOG_FOLDER": "s3://logs/airflow",
         "AIRFLOW__LOGGING__REMOTE_LOG_CONN_ID": "minio", "AIRFLOW__LOGGING__DELETE_LOCAL_LOGS": "True",
         "AIRFLOW__LOGGING__DAG_PROCESSOR_LOG_TARGET": "stdout", "AIRFLOW__LOG_RETENTION_DAYS": "14"}
     components_env = dict(e.split("=", 1) for e in with_providers([f"{k}={v}" for k, v in env.items()], "3.3.2"))
-    assert components_env == {**env, "_PIP_ADDITIONAL_REQUIREMENTS": (
+    assert components_env == {**env, "LAKEHOUSE_PIP_REQUIREMENTS": (
         "apache-airflow==3.3.2 apache-airflow-providers-trino apache-airflow-providers-apache-spark "
-        "--constraint /home/airflow/constraints.txt")}
+        "pyspark-client==4.1.2")}
     command = api_server_command(8082)
-    assert command[:2] == ["bash", "-c"] and command[2].endswith("exec airflow api-server --port 8082")
-    rendered = subprocess.run(["bash", "-c", command[2].split(" && ")[0].replace(
+    assert command[:2] == ["bash", "-c"] and command[2].endswith("\nexec airflow api-server --port 8082")
+    assert command[2].startswith("set -eu\n" + install_script())
+    [seed] = [line for line in command[2].splitlines() if line.startswith("printf")]
+    rendered = subprocess.run(["bash", "-c", seed.replace(
         "/opt/airflow/simple_auth_manager_passwords.json", "/dev/stdout")],
         env={"AIRFLOW_ADMIN_PASSWORD": "pw123"}, capture_output=True, text=True, check=True).stdout
     assert json.loads(rendered) == {"admin": "pw123"}
@@ -128,25 +131,38 @@ def test_dag_versions_in_the_dev_requirements_match_what_the_image_installs():
     from components.applications.airflow import PROVIDERS, airflow_version
     from components.platform.services import SERVICES
 
+    from components.applications.airflow import SPARK_CONNECT_CLIENT
+
     dev = dict(line.split("==") for line in (ROOT / "requirements-dev.txt").read_text().split() if "==" in line)
     assert dev["apache-airflow"] == airflow_version(SERVICES["airflow"].image) == "3.3.2"
     assert set(PROVIDERS) | {"apache-airflow-providers-amazon"} <= set(dev)
+    spark = SERVICES["spark"].image.rsplit(":spark-", 1)[1]
+    assert SPARK_CONNECT_CLIENT == f"pyspark-client=={spark}" == f"pyspark-client=={dev['pyspark-client']}", (
+        "the Connect client is the server's exact version, in the image and in the DagBag test")
+    assert SERVICES["airflow"].image.endswith("-python3.13"), "the Spark image's Python: UDFs run on the executors"
 
 
-def test_the_dags_folder_loads_in_a_real_dagbag(tmp_path):
-    """In a fresh interpreter: Airflow configures itself from AIRFLOW_HOME at import."""
+def test_the_dags_folder_loads_in_a_real_dagbag_and_the_spark_connect_hook_reads_the_connection(tmp_path):
+    """In a fresh interpreter: Airflow configures itself from AIRFLOW_HOME at import. The provider's own hook,
+    as the DAG uses it, turns the rendered connection into the URL the client sends its token on: the token in
+    the URL, the host the literal `localhost` (the client uses TLS for a token sent anywhere else)."""
     script = textwrap.dedent(f"""
         import json
         from airflow.dag_processing.dagbag import DagBag
+        from airflow.providers.apache.spark.hooks.spark_connect import SparkConnectHook
         bag = DagBag(dag_folder={str(ROOT / 'dags')!r})
         print(json.dumps({{"errors": bag.import_errors,
-                          "dags": {{d: sorted(bag.dags[d].task_ids) for d in bag.dags}}}}))
+                          "dags": {{d: sorted(bag.dags[d].task_ids) for d in bag.dags}},
+                          "url": SparkConnectHook("spark_connect_default").get_connection_url()}}))
     """)
-    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
+    conn = connections(Endpoint("h", 8080), S3, Endpoint("localhost", 15002), "t0ken")["AIRFLOW_CONN_SPARK_CONNECT_DEFAULT"]
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+           "AIRFLOW_CONN_SPARK_CONNECT_DEFAULT": conn}
     result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
-    assert loaded == {"errors": {}, "dags": {"lakehouse_connections": ["minio", "spark_master", "trino"]}}
+    assert loaded == {"errors": {}, "dags": {"lakehouse_connections": ["minio", "spark_connect", "trino"]},
+                      "url": "sc://localhost:15002/;token=t0ken"}
 
 
 # --- wiring -----------------------------------------------------------------------------------
@@ -167,9 +183,12 @@ def test_airflow_components_share_one_environment_from_the_outputs(homelab: Stac
     assert (minio["login"], minio["password"]) == ("airflow", homelab.password("data-airflow-s3-secret"))
     assert minio["extra"]["endpoint_url"] == f"http://{NAS}:9000"
     assert json.loads(env["AIRFLOW_CONN_TRINO_DEFAULT"])["host"] == COMPUTE
-    assert json.loads(env["AIRFLOW_CONN_SPARK_DEFAULT"])["host"] == f"spark://{COMPUTE}"
+    assert json.loads(env["AIRFLOW_CONN_SPARK_CONNECT_DEFAULT"]) == {
+        "conn_type": "spark_connect", "host": "localhost", "port": 15002,
+        "password": homelab.password("compute-spark-connect-token")}
+    assert "AIRFLOW_CONN_SPARK_DEFAULT" not in env, "no spark-submit connection: the image has no spark-submit"
     migrate = homelab.envs("apps-airflow-migrate")
-    assert {**migrate, "_PIP_ADDITIONAL_REQUIREMENTS": env["_PIP_ADDITIONAL_REQUIREMENTS"]} == env
+    assert {**migrate, "LAKEHOUSE_PIP_REQUIREMENTS": env["LAKEHOUSE_PIP_REQUIREMENTS"]} == env
 
 
 def test_airflow_components_start_only_after_the_migration(homelab: StackRun):
@@ -248,13 +267,13 @@ def test_application_urls(homelab: StackRun):
     assert homelab.outputs["airflowUrl"] == f"http://{COMPUTE}:8082"
 
 
-@pytest.mark.parametrize("image, version", [("apache/airflow:3.3.2-python3.12", "3.3.2"),
+@pytest.mark.parametrize("image, version", [("apache/airflow:3.3.2-python3.13", "3.3.2"),
                                             ("registry.lan/apache/airflow:3.4.0-python3.11", "3.4.0")])
 def test_the_airflow_pin_follows_the_configured_image(image, version):
     run = run_stack("homelab", overrides={"services": {**stack_config("homelab")["lakehouse:services"],
                                                        "airflow": {"image": image}}})
     assert run.error is None
-    requirements = run.envs("apps-airflow-scheduler-container")["_PIP_ADDITIONAL_REQUIREMENTS"].split()
+    requirements = run.envs("apps-airflow-scheduler-container")["LAKEHOUSE_PIP_REQUIREMENTS"].split()
     assert requirements[0] == f"apache-airflow=={version}"
 
 
@@ -262,7 +281,7 @@ def test_an_airflow_image_without_a_version_tag_is_a_config_error():
     found = config_problems({"storageHost": "nas", "hosts": {"nas": {"address": "192.168.10.20", "dockerHost": "unix:///x"}},
                              "services": {"airflow": {"image": "apache/airflow:latest-python3.12"}}})
     assert found == ["lakehouse:services.airflow.image = 'apache/airflow:latest-python3.12': expected a tag like the "
-                     "pinned `3.3.2-python3.12` (matching `(?P<version>\\d+\\.\\d+\\.\\d+)-python3\\.\\d+`): the "
+                     "pinned `3.3.2-python3.13` (matching `(?P<version>\\d+\\.\\d+\\.\\d+)-python3\\.\\d+`): the "
                      "program derives versions from it"]
 
 
@@ -274,4 +293,71 @@ def test_task_logs_leave_the_compute_host(homelab: StackRun):
     rules = {i.inputs["bucket"]: i.inputs["rules"] for i in homelab.of_type("minio:index/ilmPolicy:IlmPolicy")}
     assert rules["logs"] == [{"id": "expire-logs", "expiration": "30d"}]
     assert homelab.named("apps-airflow-dag-processor-container").inputs["command"] == [
-        "bash", "-c", "/clean-logs & exec airflow dag-processor"]
+        "bash", "-c", f"set -eu\n{install_script()}/clean-logs &\nexec airflow dag-processor"]
+
+
+# --- the Spark Connect client against the image's constraints, with real pip ------------------------
+
+def _wheel(directory, name: str, version: str, requires: tuple[str, ...] = ()) -> None:
+    import zipfile
+
+    dist = name.replace("-", "_")
+    info = f"{dist}-{version}.dist-info"
+    files = {
+        f"{info}/METADATA": "Metadata-Version: 2.1\n" f"Name: {name}\nVersion: {version}\n"
+                            + "".join(f"Requires-Dist: {r}\n" for r in requires),
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    files[f"{info}/RECORD"] = "".join(f"{path},,\n" for path in files) + f"{info}/RECORD,,\n"
+    with zipfile.ZipFile(directory / f"{dist}-{version}-py3-none-any.whl", "w") as archive:
+        for path, text in files.items():
+            archive.writestr(path, text)
+
+
+@pytest.fixture
+def pip_index(tmp_path):
+    """A local index like the image's situation: the constraints pin a newer client than the server's, a provider
+    needs some client, and a `pip` on PATH that only resolves (dry run, offline, nothing installed)."""
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    for version in ("4.1.2", "4.2.0"):
+        _wheel(wheels, "pyspark-client", version)
+        _wheel(wheels, "pyspark", version)
+    _wheel(wheels, "fake-provider", "1.0", ("pyspark-client>=4.0.0",))
+    _wheel(wheels, "fake-provider", "2.0", ("pyspark-client>=4.0.0",))
+    image_constraints = tmp_path / "constraints.txt"
+    image_constraints.write_text("fake-provider==1.0\npyspark==4.2.0\npyspark-client==4.2.0\n")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "pip"
+    shim.write_text(f'#!/bin/sh\nexec {sys.executable} -m pip "$@" --dry-run --ignore-installed --no-index '
+                    f'--find-links {wheels} --disable-pip-version-check --quiet --report {tmp_path}/report.json\n')
+    shim.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+           "LAKEHOUSE_PIP_REQUIREMENTS": "fake-provider pyspark-client==4.1.2"}
+    return tmp_path, image_constraints, env
+
+
+def _resolved(tmp_path) -> dict[str, str]:
+    report = json.loads((tmp_path / "report.json").read_text())
+    return {item["metadata"]["name"]: item["metadata"]["version"] for item in report["install"]}
+
+
+def test_pip_refuses_a_client_pin_that_contradicts_the_image_constraints(pip_index):
+    """Why the entrypoint's `_PIP_ADDITIONAL_REQUIREMENTS ... --constraint <image's file>` cannot install 4.1.2."""
+    tmp_path, image_constraints, env = pip_index
+    result = subprocess.run(["bash", "-c", f"pip install $LAKEHOUSE_PIP_REQUIREMENTS --constraint {image_constraints}"],
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "pyspark-client" in result.stderr
+
+
+def test_the_install_script_gets_the_servers_client_and_keeps_every_other_constraint(pip_index):
+    from components.applications.airflow import CONSTRAINTS, IMAGE_CONSTRAINTS
+
+    tmp_path, image_constraints, env = pip_index
+    script = install_script().replace(IMAGE_CONSTRAINTS, str(image_constraints)).replace(
+        CONSTRAINTS, str(tmp_path / "derived.txt"))
+    result = subprocess.run(["bash", "-c", f"set -eu\n{script}"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "derived.txt").read_text() == "fake-provider==1.0\npyspark==4.2.0\n"
+    assert _resolved(tmp_path) == {"fake-provider": "1.0", "pyspark-client": "4.1.2"}

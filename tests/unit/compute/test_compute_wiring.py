@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness import StackRun, run_stack
+from harness import StackRun, run_stack, stack_config
 from readers import parse_properties as properties
 
 NAS = "192.168.10.20"
@@ -98,9 +98,10 @@ def test_exports_of_the_engines(homelab: StackRun):
 
 @pytest.mark.parametrize("workers", [0, 1, 10])
 def test_worker_counts_evaluate(workers: int):
-    run = run_stack("homelab", overrides={"services": {
+    vms = [{**vm, "memory": "32g"} for vm in stack_config("homelab")["lakehouse:vms"]]
+    run = run_stack("homelab", overrides={"vms": vms, "spark": {"executorMemory": "512m"}, "services": {
         "trino-worker": {"replicas": workers, "memory": "512m"},
-        "spark-worker": {"replicas": workers, "memory": "512m", "hosts": ["compute2"]}}})
+        "spark-worker": {"replicas": workers, "memory": "1792m", "hosts": ["compute2"]}}})
     assert run.error is None
     names = {r.name for r in run.of_type("docker:index/container:Container")}
     assert sum(n.startswith("compute-trino-worker-") for n in names) == workers
@@ -118,7 +119,7 @@ def test_worker_counts_evaluate(workers: int):
 def test_workers_spread_over_the_compute_hosts():
     run = run_stack("homelab", overrides={
         "computeHosts": ["compute1", "nas"],
-        "services": {"trino-worker": {"replicas": 3}}})
+        "services": {"trino-worker": {"replicas": 3, "memory": "3g"}, "spark-connect": {"memory": "1g"}}})
     assert run.error is None
     hosts = [run.by_urn(run.named(f"compute-trino-worker-{i}-container").provider).name for i in (1, 2, 3)]
     assert hosts == ["nas-docker", "compute1-docker", "nas-docker"]
@@ -126,3 +127,86 @@ def test_workers_spread_over_the_compute_hosts():
         "http-server.http.port"] for i in (1, 2, 3)]
     assert ports == ["8090", "8090", "8091"]
 
+
+
+SPARK_PROCESSES = ("compute-spark-container", "compute-spark-worker-1-container", "compute-spark-worker-2-container",
+                   "compute-spark-connect-container", "compute-spark-jupyter-container")
+DEFAULTS = "/usr/local/spark/conf/spark-defaults.conf"
+
+
+def test_every_spark_process_authenticates_with_one_generated_secret_from_its_file(homelab: StackRun):
+    secret = homelab.password("compute-spark-auth-secret")
+    for name in SPARK_PROCESSES:
+        defaults = properties(homelab.uploads(name)[DEFAULTS])
+        assert (defaults["spark.authenticate"], defaults["spark.authenticate.secret"]) == ("true", secret), name
+        assert (defaults["spark.ui.killEnabled"], defaults["spark.master.rest.enabled"]) == ("false", "false"), name
+        container = homelab.named(name).inputs
+        assert not any(secret in part for part in container.get("command") or []), "never on a command line"
+        assert not any(secret in e for e in homelab.envs(name).values())
+
+
+def test_the_connect_server_runs_beside_the_master_on_loopback_with_a_generated_token(homelab: StackRun):
+    connect = homelab.named("compute-spark-connect-container")
+    assert homelab.by_urn(connect.provider).name == homelab.by_urn(homelab.named("compute-spark-container").provider).name
+    assert connect.inputs["networkMode"] == "host"
+    assert connect.inputs["image"] == homelab.named("compute-spark-jupyter-container").inputs["image"]
+    command = connect.inputs["command"]
+    assert command[0] == "/usr/local/spark/sbin/start-connect-server.sh"
+    assert "spark.connect.grpc.binding.address=127.0.0.1" in command
+    token = homelab.password("compute-spark-connect-token")
+    env = homelab.envs("compute-spark-connect-container")
+    assert env["SPARK_CONNECT_AUTHENTICATE_TOKEN"] == token and env["SPARK_NO_DAEMONIZE"] == "1"
+    assert env["SPARK_DAEMON_MEMORY"] == "1024m", "1536m container less 512m: the driver heap, not the daemons' 256m"
+    assert connect.inputs["healthcheck"]["tests"] == ["CMD", "bash", "-c", "echo > /dev/tcp/127.0.0.1/15002"]
+    defaults = properties(homelab.uploads("compute-spark-connect-container")[DEFAULTS])
+    assert defaults["spark.master"] == f"spark://{COMPUTE}:7077"
+    assert (defaults["spark.driver.host"], defaults["spark.driver.port"], defaults["spark.driver.blockManager.port"],
+            defaults["spark.ui.port"]) == (COMPUTE, "7210", "7211", "4050")
+    assert defaults["spark.driver.memory"] == "1024m"
+    assert defaults["spark.sql.catalog.iceberg.uri"] == f"http://{NAS}:8181"
+    jupyter = properties(homelab.uploads("compute-spark-jupyter-container")[DEFAULTS])
+    same = {k: v for k, v in defaults.items() if not k.startswith(("spark.driver.", "spark.ui.", "spark.cores."))}
+    assert same == {k: v for k, v in jupyter.items() if not k.startswith(("spark.driver.", "spark.ui.", "spark.cores."))}
+    assert homelab.outputs["sparkConnectUrl"] == "sc://localhost:15002"
+    assert "sparkConnectToken" in homelab.secret_outputs and homelab.outputs["sparkConnectToken"] == token
+    assert homelab.envs("compute-spark-jupyter-container")["SPARK_CONNECT_AUTHENTICATE_TOKEN"] == token
+    jars = [v for v in connect.inputs["volumes"] if v["containerPath"] == "/opt/lakehouse/jars"]
+    assert jars and homelab.named("compute1-artifacts-fetch").urn in connect.property_dependencies["volumes"]
+
+
+@pytest.mark.parametrize("stack", ["local", "homelab"])
+def test_every_shipped_stack_schedules_executors_for_both_drivers(stack_runs, stack: str):
+    """The master places an executor where spark.executor.memory/cores fit in what a worker offers."""
+    run = stack_runs[stack]
+    workers = [r for r in run.of_type("docker:index/container:Container") if "-spark-worker-" in r.name]
+    assert workers
+    offers = []
+    for worker in workers:
+        command = worker.inputs["command"]
+        offers.append((int(command[command.index("--memory") + 1].removesuffix("m")),
+                       int(command[command.index("--cores") + 1])))
+        assert int(worker.inputs["memory"]) - offers[-1][0] == 768
+    jupyter = properties(run.uploads("compute-spark-jupyter-container")[DEFAULTS])
+    connect = properties(run.uploads("compute-spark-connect-container")[DEFAULTS])
+    executor_mb = int(jupyter["spark.executor.memory"].removesuffix("m"))
+    cores = int(jupyter["spark.executor.cores"])
+    assert executor_mb >= 450 and (connect["spark.executor.memory"], connect["spark.executor.cores"]) == (
+        jupyter["spark.executor.memory"], jupyter["spark.executor.cores"])
+    slots = sum(min(mb // executor_mb, c // cores) for mb, c in offers)
+    connect_executors = int(connect["spark.cores.max"]) // cores
+    assert 1 <= connect_executors < slots, "the Connect server leaves JupyterLab at least one executor"
+    assert "spark.cores.max" not in jupyter
+    for name, defaults in (("jupyter", jupyter), ("spark-connect", connect)):
+        limit = int(run.named(f"compute-spark-{name.removeprefix('spark-')}-container").inputs["memory"])
+        heap = int(defaults["spark.driver.memory"].removesuffix("m"))
+        assert 450 <= heap <= limit - 512, name
+
+
+def test_local_executor_sizes(stack_runs):
+    local = stack_runs["local"]
+    jupyter = properties(local.uploads("compute-spark-jupyter-container")[DEFAULTS])
+    connect = properties(local.uploads("compute-spark-connect-container")[DEFAULTS])
+    assert (jupyter["spark.executor.memory"], jupyter["spark.driver.memory"], connect["spark.driver.memory"],
+            connect["spark.cores.max"]) == ("512m", "768m", "512m", "1")
+    assert local.named("compute-spark-worker-1-container").inputs["command"][-5:] == [
+        "--cores", "2", "--memory", "1280m", "spark://127.0.0.1:7077"]

@@ -17,6 +17,11 @@ def test_fetch_script_exact_text():
     assert fetch_script([artifact]) == (
         "set -eu\n"
         "cd /opt/lakehouse/jars\n"
+        'keep=" x-1.jar "\n'
+        "for f in * .[!.]* ..?*; do\n"
+        '  [ -e "$f" ] || [ -L "$f" ] || continue\n'
+        '  case "$keep" in *" $f "*) ;; *) rm -rf -- "$f" ;; esac\n'
+        "done\n"
         "fetch() {\n"
         '  if [ -f "$1" ] && echo "$4  $1" | "$3sum" -c - >/dev/null 2>&1; then return 0; fi\n'
         '  wget -q -O "$1.part" "$2"\n'
@@ -114,3 +119,21 @@ def test_fetch_script_fails_on_a_wrong_checksum_and_keeps_no_final_file(bench):
     assert {p.name for p in bench.jars.iterdir()} <= {"a-1.0.jar.part"}
     assert bench.calls() == [bad.url]  # stops at the first failure
 
+
+
+def test_fetch_script_leaves_exactly_the_new_list_after_a_version_bump(bench):
+    """List A, then list B: what only A named (an old version, a stale part file, anything hidden) is gone;
+    what both name is verified in place, not downloaded again."""
+    shared = bench.artifact("iceberg-aws-bundle-1.11.0.jar", b"bundle", "sha256")
+    old = bench.artifact("hadoop-aws-3.3.4.jar", b"old s3a", "sha256")
+    new = bench.artifact("hadoop-aws-3.4.2.jar", b"new s3a", "sha1")
+    assert bench.run([shared, old]).returncode == 0
+    for leftover in ("bundle-2.29.52.jar.part", ".hidden", "notes.txt"):
+        (bench.jars / leftover).write_bytes(b"x")
+    (bench.jars / "subdir").mkdir()
+    bench.log.write_text("")
+    result = bench.run([shared, new])
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in bench.jars.iterdir()) == ["hadoop-aws-3.4.2.jar", "iceberg-aws-bundle-1.11.0.jar"]
+    assert bench.calls() == [new.url]
+    assert bench.run([]).returncode == 0 and list(bench.jars.iterdir()) == []
