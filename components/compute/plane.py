@@ -38,7 +38,7 @@ class ComputePlane(pulumi.ComponentResource):
         self.spark = Spark(f"{name}-spark", SparkArgs(
             config=args.config, hosts=args.hosts, s3=args.data.access["spark"].s3,
             jars_volumes={host: store.verified_volume for host, store in args.artifacts.items()},
-            depends_on=iceberg_ready,
+            depends_on=iceberg_ready, notebooks_s3=args.data.access["jupyter"].s3,
         ), child)
         self.register_outputs({"trinoUrl": self.trino.url, "sparkMasterUrl": self.spark.master_url,
                                "jupyterUrl": self.spark.jupyter_url, "sparkConnectUrl": self.spark.connect_url})

@@ -16,10 +16,12 @@ and executor classpaths (never `jars/*`, whose order the JVM leaves unspecified)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 import pulumi
 
+from components.compute import jupyter_notebook_store
 from components.platform.artifacts import ARTIFACTS, JARS
 from components.platform import spark_sizing as sizing
 from components.platform.config import LakehouseConfig, SparkConfig
@@ -35,6 +37,24 @@ from components.platform.s3 import S3Settings, warehouse_uri
 SPARK_HOME = "/usr/local/spark"
 CATALOG = "iceberg"
 NOTEBOOKS = "/home/jovyan/work"
+# Loaded by the Jupyter server as a config file (beside the image's own in /etc/jupyter).
+NOTEBOOK_STORE_CONFIG = "/usr/local/etc/jupyter/jupyter_server_config.py"
+NOTEBOOK_STORE_SOURCE = Path(jupyter_notebook_store.__file__).read_text()
+
+
+@dataclass(frozen=True)
+class NotebookStore:
+    """Where JupyterLab keeps its notebooks (see `jupyter_notebook_store`)."""
+
+    endpoint: str
+    region: str
+    access_key: str
+    bucket: str = "notebooks"
+
+    def env(self, secret_key: str) -> list[str]:
+        return [f"NOTEBOOK_STORE_ENDPOINT={self.endpoint}", f"NOTEBOOK_STORE_REGION={self.region}",
+                f"NOTEBOOK_STORE_BUCKET={self.bucket}", f"NOTEBOOK_STORE_ACCESS_KEY={self.access_key}",
+                f"NOTEBOOK_STORE_SECRET_KEY={secret_key}", f"NOTEBOOK_STORE_ROOT={NOTEBOOKS}"]
 DEFAULTS = f"{SPARK_HOME}/conf/spark-defaults.conf"
 # spark-daemon.sh (behind start-connect-server.sh) writes there even in the foreground; the image's
 # default, $SPARK_HOME/logs, belongs to root and the container runs as jovyan.
@@ -198,6 +218,7 @@ class SparkArgs:
     s3: S3Credentials
     jars_volumes: dict[str, pulumi.Input[str]]  # verified artifact volume by host
     depends_on: Sequence[pulumi.Resource]
+    notebooks_s3: S3Credentials  # JupyterLab's own user, for its notebook store
 
 
 class Spark(pulumi.ComponentResource):
@@ -251,8 +272,9 @@ class Spark(pulumi.ComponentResource):
         lab = jupyter.instance
         self.jupyter_token = generated_password(f"{name}-jupyter-token", self, length=48).result
         self.jupyter_url = resolve(config, "jupyter", "lab").url()
-        notebooks = data_volume(f"{name}-jupyter-work", f"{config.prefix}-jupyter-work", jupyter.host,
-                                not config.purge_on_destroy, self)
+        # A working copy: the notebooks themselves are kept in the `notebooks` bucket.
+        notebooks = data_volume(f"{name}-jupyter-work", f"{config.prefix}-jupyter-work", jupyter.host, False, self)
+        store = NotebookStore(resolve(config, "minio", "api", lab).url(), config.region, args.notebooks_s3.access_key)
         defaults = pulumi.Output.all(args.s3.secret_key, secret).apply(lambda v: java_properties(
             self._driver_defaults(lab, Driver(jupyter.address, lab.ports["driver"], lab.ports["blockmanager"],
                                               lab.ports["ui"], sizing.jupyter_driver_mb(jupyter.service.memory_mb)),
@@ -260,9 +282,10 @@ class Spark(pulumi.ComponentResource):
         beside_connect = lab.host == server.host
         self.jupyter = self._container(
             f"{name}-jupyter", jupyter, _http_probe(lab.ports["lab"], "/api"),
-            envs=pulumi.Output.all(self.jupyter_token, self.connect_token).apply(lambda v: jupyter_env(
-                v[0], lab.ports["lab"], config.region, v[1] if beside_connect else None)),
-            uploads=(Upload(DEFAULTS, defaults),),
+            envs=pulumi.Output.all(self.jupyter_token, self.connect_token, args.notebooks_s3.secret_key).apply(
+                lambda v: [*jupyter_env(v[0], lab.ports["lab"], config.region, v[1] if beside_connect else None),
+                           *store.env(v[2])]),
+            uploads=(Upload(DEFAULTS, defaults), Upload(NOTEBOOK_STORE_CONFIG, NOTEBOOK_STORE_SOURCE)),
             volumes=(VolumeMount(notebooks.name, NOTEBOOKS),),
             depends_on=[self.master])
         self.register_outputs({"masterUrl": self.master_url, "masterUiUrl": self.master_ui_url,

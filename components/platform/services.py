@@ -82,6 +82,9 @@ BUCKETS: tuple[Bucket, ...] = (
                        "`gold/` (curated, query-ready tables) are Iceberg namespaces of the same name; "
                        "`hive/` holds legacy Hive tables."),
     Bucket("mlflow", description="MLflow run artifacts and registered models."),
+    Bucket("notebooks", versioned=True,
+           description="JupyterLab's notebooks: each save is a new version here, and a JupyterLab on a new VM "
+                       "restores them; the VM's work folder is only a working copy."),
     Bucket("logs", expires_after="log_retention_days",
            description="Logs that must outlive the compute VMs: `airflow/` holds Airflow's task logs (remote "
                        "logging); objects expire after `logRetentionDays`."),
@@ -122,7 +125,7 @@ _TABLE = (
             artifacts=_SPARK_JARS),
     Service("spark-worker", Plane.COMPUTE, image=_SPARK_IMAGE, memory="3g",
             ports={"worker": Port(7100, 7100), "ui": Port(8100, 8100)}, replicas=1, artifacts=_SPARK_JARS),
-    Service("jupyter", Plane.COMPUTE, image=_SPARK_IMAGE, memory="2g",
+    Service("jupyter", Plane.COMPUTE, image=_SPARK_IMAGE, memory="2g", grants=(Grant("notebooks"),),
             ports={"lab": Port(8888, 8888), "driver": Port(7200, 7200), "blockmanager": Port(7201, 7201),
                    "ui": Port(4040, 4040)},
             artifacts=_SPARK_JARS),

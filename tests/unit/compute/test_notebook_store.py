@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import runpy
 from pathlib import Path
 from types import SimpleNamespace
@@ -10,6 +11,7 @@ import pytest
 from pyarrow.fs import LocalFileSystem, SubTreeFileSystem
 
 from components.compute import jupyter_notebook_store as store
+from harness import StackRun
 
 BUCKET = "notebooks"
 
@@ -69,3 +71,18 @@ def test_loaded_as_a_config_file_it_hooks_saves_even_when_the_store_is_unreachab
     runpy.run_path(store.__file__, init_globals={"get_config": lambda: config})
     (work / "a.ipynb").write_text("{}")
     config.FileContentsManager.post_save_hook(model={}, os_path=str(work / "a.ipynb"), contents_manager=None)
+
+
+def test_jupyterlab_loads_the_store_with_its_own_user_and_keeps_only_a_working_copy(homelab: StackRun):
+    lab = "compute-spark-jupyter-container"
+    assert homelab.uploads(lab)["/usr/local/etc/jupyter/jupyter_server_config.py"] == Path(store.__file__).read_text()
+    env = homelab.envs(lab)
+    assert {k: v for k, v in env.items() if k.startswith("NOTEBOOK_STORE_")} == {
+        "NOTEBOOK_STORE_ENDPOINT": "http://192.168.10.20:9000", "NOTEBOOK_STORE_REGION": "us-east-1",
+        "NOTEBOOK_STORE_BUCKET": "notebooks", "NOTEBOOK_STORE_ACCESS_KEY": "jupyter",
+        "NOTEBOOK_STORE_SECRET_KEY": homelab.password("data-jupyter-s3-secret"),
+        "NOTEBOOK_STORE_ROOT": "/home/jovyan/work"}
+    assert homelab.named("compute-spark-jupyter-work").retain_on_delete is False
+    policy = json.loads(homelab.named("data-jupyter-s3-policy").inputs["policy"])
+    assert {r for s in policy["Statement"] for r in s["Resource"]} == {
+        "arn:aws:s3:::notebooks", "arn:aws:s3:::notebooks/*"}

@@ -60,7 +60,7 @@ def test_buckets_versioning_and_lifecycle(homelab: StackRun):
     assert sorted(b.inputs["bucket"] for b in homelab.of_type(BUCKET)) == sorted(b.name for b in BUCKETS)
     versioning = homelab.of_type("minio:index/s3BucketVersioning:S3BucketVersioning")
     assert [(v.inputs["bucket"], v.inputs["versioningConfiguration"]["status"]) for v in versioning] == [
-        ("warehouse", "Enabled")]
+        ("warehouse", "Enabled"), ("notebooks", "Enabled")]
     rules = {ilm.inputs["bucket"]: ilm.inputs["rules"] for ilm in homelab.of_type("minio:index/ilmPolicy:IlmPolicy")}
     # `status` is computed by the provider, which rejects a plan that sets it.
     assert rules == {
@@ -68,6 +68,8 @@ def test_buckets_versioning_and_lifecycle(homelab: StackRun):
         "warehouse": [{"id": "expire-noncurrent-warehouse", "expiration": "DeleteMarker",
                        "noncurrentVersionExpirationDays": 7}],
         "logs": [{"id": "expire-logs", "expiration": "30d"}],
+        "notebooks": [{"id": "expire-noncurrent-notebooks", "expiration": "DeleteMarker",
+                       "noncurrentVersionExpirationDays": 7}],
     }
 
 
@@ -124,11 +126,14 @@ def test_each_database_is_owned_by_its_service_role(homelab: StackRun):
         assert role.inputs["password"]["value"] in homelab.generated_secrets()
 
 
+# Working copies on compute hosts: Airflow's task logs and JupyterLab's notebooks are kept in MinIO.
+SCRATCH_VOLUMES = ("apps-airflow-logs", "compute-spark-jupyter-work")
+
+
 def _stateful(run: StackRun) -> list:
-    """Volumes holding data, buckets, roles and databases (not scratch: the jar caches are fetched again,
-    Airflow's task logs live in MinIO)."""
+    """Volumes holding data, buckets, roles and databases (not scratch: the jar caches are fetched again)."""
     return [r for r in run.resources if r.type in RETAINED_TYPES
-            and not r.name.endswith("-artifacts-volume") and r.name != "apps-airflow-logs"]
+            and not r.name.endswith("-artifacts-volume") and r.name not in SCRATCH_VOLUMES]
 
 
 def test_stateful_resources_are_retained_by_default(homelab: StackRun):
