@@ -21,11 +21,6 @@ STACK = "homelab"
 HEADROOM = 0.9
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "contract: runs rendered containers as local processes "
-                                       "(needs `bash .ci/contract-deps`; slow)")
-
-
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     if not MEASURED:
         return

@@ -141,7 +141,6 @@ class Loopback:
     def __init__(self, run: StackRun):
         self.hosts = stack_hosts(run)
         self.ports: dict[int, int] = {}
-        names = "|".join(re.escape(h) for h in sorted(self.hosts, key=len, reverse=True))
         self._address = address_pattern(self.hosts, r"(?::(\d+))?")
 
     def serve(self, port: int, local_port: int) -> None:

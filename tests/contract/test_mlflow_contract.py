@@ -7,9 +7,9 @@ import textwrap
 
 import pytest
 
-from conftest import STACK, assert_fits
+from conftest import assert_fits
 from harness import shipped_stacks
-from local_container import IMAGES, LocalProcess, http_get, split_reference, wait_for
+from local_container import IMAGES, http_get, split_reference, wait_for
 
 pytestmark = pytest.mark.contract
 NAME = "lakehouse-mlflow"
