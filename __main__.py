@@ -9,6 +9,7 @@ from components.compute.plane import ComputePlane, ComputePlaneArgs
 from components.platform.config import load
 from components.storage.data import DataLayer, DataLayerArgs
 from components.platform.hosts import DockerHost, DockerHostArgs
+from components.platform import names
 from components.vms.proxmox import ComputeVms, ComputeVmsArgs
 from components.storage.plane import StoragePlane, StoragePlaneArgs
 
@@ -54,3 +55,9 @@ pulumi.export("supersetAdminPassword", apps.superset.admin_password)
 pulumi.export("airflowUrl", apps.airflow.url)
 pulumi.export("airflowAdminUser", apps.airflow.admin_user)
 pulumi.export("airflowAdminPassword", apps.airflow.admin_password)
+
+if config.domain:
+    pulumi.export("uiUrls", names.ui_urls(config))
+    pulumi.export("hostsFile", names.hosts_file(config))
+    pulumi.export("dnsmasqConfig", names.dnsmasq_config(config))
+    pulumi.export("dnsZoneRecords", names.dns_zone_records(config))

@@ -1,7 +1,8 @@
 """Print the README's generated tables, or rewrite them in README.md with --write.
 
 The configuration reference comes from `components.platform.config.KEYS`, the bucket and access tables
-from the service table; tests/test_readme.py fails when the README's copies differ.
+from the service table, the architecture diagram from the service table and the homelab stack's
+placement; tests/unit/program/test_readme.py fails when the README's copies differ.
 """
 
 import sys
@@ -10,10 +11,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from components.platform.config import reference_markdown  # noqa: E402
+import yaml  # noqa: E402
+
+from components.platform.config import NAMESPACE, parse, reference_markdown  # noqa: E402
+from components.platform.diagram import mermaid  # noqa: E402
 from components.platform.services import access_markdown, buckets_markdown  # noqa: E402
 
-SECTIONS = {"config-reference": reference_markdown, "buckets": buckets_markdown, "access": access_markdown}
+# The token is set with `pulumi config set --secret`, never in the stack file; the diagram shows no secret.
+_PLACEHOLDER_TOKEN = "readme@pve!diagram=00000000-0000-0000-0000-000000000000"
+
+
+def architecture_markdown() -> str:
+    """The homelab stack's hosts, services, ports, grants and databases as a Mermaid flowchart."""
+    config = yaml.safe_load((ROOT / "Pulumi.homelab.yaml").read_text())["config"]
+    raw = {key.split(":", 1)[1]: value for key, value in config.items() if key.startswith(f"{NAMESPACE}:")}
+    return mermaid(parse({"proxmoxApiToken": _PLACEHOLDER_TOKEN, **raw}))
+
+
+SECTIONS = {"config-reference": reference_markdown, "buckets": buckets_markdown, "access": access_markdown,
+            "architecture": architecture_markdown}
 
 
 def markers(section: str) -> tuple[str, str]:

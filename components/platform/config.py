@@ -68,6 +68,11 @@ KEYS: tuple[Key, ...] = (
         "ssh `-o` options, e.g. `StrictHostKeyChecking=accept-new`."),
     Key("computeHosts", "list of host names", "the VMs, else [storageHost]",
         "Hosts of the compute plane: singletons run on the first, workers are spread over all."),
+    Key("domain", "DNS domain (lower case, not `.local`)", "",
+        "Domain of the web UIs' friendly names: each UI is `<service>.<domain>` at the address of its host (MinIO "
+        "console, Trino, Spark master, JupyterLab, MLflow, Superset, Airflow). The stack then exports `uiUrls` "
+        "and the lines that make the names resolve: `hostsFile` (for `/etc/hosts`), `dnsmasqConfig` and "
+        "`dnsZoneRecords` (BIND) for a split-DNS resolver."),
     Key("proxmoxApiToken", "secret `user@realm!token=uuid`", "(required with `vms`)",
         "Proxmox API token: `pulumi config set --secret lakehouse:proxmoxApiToken 'user@pam!lakehouse=...'`."),
     Key("proxmox", "object", "", "The Proxmox VE cluster the compute VMs run on (required with `vms`)."),
@@ -278,6 +283,7 @@ class LakehouseConfig:
     services: Mapping[str, ServiceConfig]
     proxmox: Optional[ProxmoxConfig] = None
     spark: SparkConfig = SparkConfig()
+    domain: Optional[str] = None  # friendly names of the web UIs: <service>.<domain>
 
     def spark_executor_slots(self) -> int:
         """How many executors the Spark workers can host at once."""
@@ -336,6 +342,18 @@ def is_address(value: Any) -> bool:
         return True
     except ValueError:
         return bool(_HOSTNAME.match(value)) and not value.replace(".", "").isdigit()
+
+
+_DOMAIN_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+def is_domain(value: Any) -> bool:
+    """A lower-case DNS domain that leaves room for `<service>.` in front: no IP address, no mDNS `.local`."""
+    if not isinstance(value, str) or not value or len(value) > 240:
+        return False
+    labels = value.split(".")
+    return (all(_DOMAIN_LABEL.match(label) for label in labels) and not labels[-1].isdigit()
+            and labels[-1] != "local")
 
 
 def is_port(value: Any) -> bool:
@@ -813,6 +831,9 @@ def parse(raw: Mapping[str, Any]) -> LakehouseConfig:
     log_retention = p.check("logRetentionDays", p.top("logRetentionDays", 30), _is_days, _DAYS)
     noncurrent = p.check("noncurrentVersionExpirationDays", p.top("noncurrentVersionExpirationDays", 7),
                          _is_days, _DAYS)
+    domain = p.check("domain", p.top("domain", None), lambda v: v is None or is_domain(v),
+                     "a lower-case DNS domain like `lakehouse.lan` or `home.arpa` (labels of a-z, 0-9 and -; "
+                     "not `.local`, which belongs to mDNS)")
     fixed_hosts = _parse_hosts(p)
     proxmox, vm_hosts = _parse_proxmox(p, fixed_hosts)
     _check_addresses(p, fixed_hosts, vm_hosts)
@@ -834,7 +855,8 @@ def parse(raw: Mapping[str, Any]) -> LakehouseConfig:
     return LakehouseConfig(prefix=prefix, region=region, purge_on_destroy=purge, landing_expiration_days=expiration,
                            noncurrent_expiration_days=noncurrent, log_retention_days=log_retention,
                            storage_host=storage_host, compute_hosts=compute_hosts, hosts=MappingProxyType(hosts),
-                           services=MappingProxyType(services), proxmox=proxmox, spark=spark)
+                           services=MappingProxyType(services), proxmox=proxmox, spark=spark,
+                           domain=domain)
 
 
 _DAYS = "a whole number of days >= 1"

@@ -74,7 +74,7 @@ def test_a_local_docker_host_needs_no_ssh():
      "lakehouse:noncurrentVersionExpirationDays = True: expected a whole number of days >= 1"),
     (minimal(prefix="Lake House"),
      "lakehouse:prefix = 'Lake House': expected a docker name of lower-case letters, digits, _ . -"),
-    (minimal(storagehost="nas"), "lakehouse:storagehost = 'nas': expected a known key: computeHosts, hosts, landingExpirationDays, "
+    (minimal(storagehost="nas"), "lakehouse:storagehost = 'nas': expected a known key: computeHosts, domain, hosts, landingExpirationDays, "
                                  "logRetentionDays, noncurrentVersionExpirationDays, prefix, proxmox, proxmoxApiToken, purgeOnDestroy, region, services, spark, storageHost, vms"),
     (minimal(hosts={"nas": {**NAS, "adress": "x"}}),
      "lakehouse:hosts.nas.adress = 'x': expected one of the known fields: address, dockerHost, memory, ssh"),
