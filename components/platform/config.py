@@ -171,6 +171,13 @@ class HostConfig:
     memory_mb: Optional[int] = None  # None: not declared, not checked
 
     @property
+    def publish_address(self) -> Optional[str]:
+        """The address published ports bind to: the host's own address when it is an IP (loopback on a
+        one-host stack, the LAN address of a NAS), so nothing listens on other interfaces; a host known
+        by DNS name only publishes on all of them (None)."""
+        return self.address if is_ip(self.address) else None
+
+    @property
     def docker_url(self) -> str:
         if self.ssh is None:
             return self.docker_host  # type: ignore[return-value]
@@ -334,14 +341,18 @@ def parse_memory_mb(text: str) -> int:
     return int(amount * 1024) if unit == "g" else int(amount)
 
 
+def is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
 def is_address(value: Any) -> bool:
     if not isinstance(value, str):
         return False
-    try:
-        ipaddress.ip_address(value)
-        return True
-    except ValueError:
-        return bool(_HOSTNAME.match(value)) and not value.replace(".", "").isdigit()
+    return is_ip(value) or (bool(_HOSTNAME.match(value)) and not value.replace(".", "").isdigit())
 
 
 _DOMAIN_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")

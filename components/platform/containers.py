@@ -105,14 +105,15 @@ class ContainerArgs:
 def service_container(name: str, args: ContainerArgs, parent: pulumi.Resource) -> docker.Container:
     """Run the container (`<name>-container`) on its host from the host's pull of the pinned image.
 
-    Storage services join the host's bridge network and publish their ports; compute services
-    use host networking and listen on their host ports directly."""
+    Storage services join the host's bridge network and publish their ports on the host's own
+    address; compute services use host networking and listen on their host ports directly."""
     where = args.placement
     on_host = pulumi.ResourceOptions(parent=parent, provider=where.host.provider)
     spec = SERVICES[where.service.name]
     network = _network(where.host, spec.host_network, [where.instance.name])
     if not spec.host_network:
-        network["ports"] = [docker.ContainerPortArgs(internal=spec.ports[port].container, external=published)
+        network["ports"] = [docker.ContainerPortArgs(internal=spec.ports[port].container, external=published,
+                                                     ip=where.host.config.publish_address)
                             for port, published in where.instance.ports.items()]
     return docker.Container(
         f"{name}-container",

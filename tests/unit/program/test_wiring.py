@@ -163,3 +163,17 @@ def test_connection_details_export(homelab: StackRun):
         "host": "192.168.10.20", "port": 5432, "database": "mlflow", "user": "mlflow",
         "password": services["mlflow"]["postgres"]["password"]}
     assert "s3" not in services["superset"]
+
+
+def test_published_ports_bind_the_hosts_own_address_only(stack_runs):
+    for stack, address in (("homelab", "192.168.10.20"), ("local", "127.0.0.1")):
+        published = [port for c in stack_runs[stack].of_type("docker:index/container:Container")
+                     for port in c.inputs.get("ports", [])]
+        assert published and {port["ip"] for port in published} == {address}, stack
+
+
+def test_a_host_known_by_dns_name_publishes_on_every_interface():
+    from components.platform.config import HostConfig
+
+    assert HostConfig("nas", "nas.lan", None, "unix:///x").publish_address is None
+    assert HostConfig("nas", "192.168.10.20", None, "unix:///x").publish_address == "192.168.10.20"
