@@ -73,6 +73,8 @@ def test_tests_run_the_readme_command_on_every_push_and_pull_request():
     assert not str(job["runs-on"]).startswith("self-hosted") and "self-hosted" not in job["runs-on"]
     commands = "\n".join(s.get("run", "") for s in job["steps"])
     assert "pip install --disable-pip-version-check -r requirements.txt -r requirements-dev.txt" in commands
+    assert "pip install --disable-pip-version-check --no-deps -r policy/requirements.txt" in commands
+    assert "--no-deps -r policy/requirements.txt" in (ROOT / ".ci" / "run").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
     assert ("bash .ci/contract-deps" in ci) == ("bash .ci/contract-deps" in commands), "the same steps as .ci/run"
     assert commands.rstrip().endswith("venv/bin/python -m pytest")
