@@ -121,3 +121,20 @@ class SnapshotTables:
             table = re.search(r"CREATE TABLE IF NOT EXISTS (\S+) \(", statement).group(1)
             if self.current(table):
                 trino.parquet(table, self.current(table))
+
+
+def s3a_standin_reader(client, directory: Path):
+    """Spark's S3A reader, stood in for: the batch's files come from the S3 server through boto3 into
+    `directory`, and Spark reads them there (the local Spark has no hadoop-aws). Counts are checked as
+    `transforms.read_batch` checks them."""
+    def read(spark, manifest):
+        from lakehouse_demo.transforms import CHANGE_SCHEMA
+
+        target = Path(directory) / manifest["prefix"]
+        target.mkdir(parents=True, exist_ok=True)
+        for item in manifest["files"]:
+            client.download_file(manifest["bucket"], item["key"], str(target / Path(item["key"]).name))
+        frame = spark.read.schema(CHANGE_SCHEMA).parquet(*(str(target / Path(f["key"]).name) for f in manifest["files"]))
+        assert frame.count() == manifest["row_count"]
+        return frame
+    return read

@@ -4,8 +4,9 @@ One run per day (the logical date seeds the source's activity):
   play_source       the operational database's day: new trips, corrections, cancellations (once per day)
   land_changes      the change log after the watermark -> Parquet + manifest in s3://landing/taxi/<run>/
   merge_lakehouse   Spark (Connect): MERGE into iceberg.bronze.trips, rebuild the touched gold days
-  commit_watermark  the source's watermark moves to the batch's last change, now that it is merged
-  data_quality      Trino: keys, ranges, zones, freshness, gold = bronze, bronze = source per day
+  data_quality      Trino: keys, ranges, zones, freshness, gold = bronze, bronze = source at the batch's end
+  commit_watermark  the source's watermark moves to the batch's last change, now that it is merged and
+                    checked (a failed check leaves it, so the next run merges the same changes again)
   publish           an Asset event per gold table, only when everything before it passed
 """
 
@@ -54,23 +55,23 @@ def taxi_pipeline():
         return pipeline.merge(manifest, _day())
 
     @task
-    def commit_watermark(manifest: dict, merged: dict) -> int:
-        return pipeline.advance(manifest)
+    def data_quality(manifest: dict, merged: dict, params=None) -> dict:
+        return pipeline.check(manifest["max_seq"], int(params["freshness_hours"]))
 
     @task
-    def data_quality(watermark: int, params=None) -> dict:
-        return pipeline.check(watermark, int(params["freshness_hours"]))
+    def commit_watermark(manifest: dict, quality: dict) -> int:
+        return pipeline.advance(manifest)
 
     @task(outlets=GOLD_ASSETS)
-    def publish(merged: dict, quality: dict) -> dict:
-        return {"snapshots": merged["snapshots"], "checks": quality["checks"]}
+    def publish(merged: dict, quality: dict, watermark: int) -> dict:
+        return {"snapshots": merged["snapshots"], "checks": quality["checks"], "watermark": watermark}
 
     played = play_source()
     manifest = land_changes()
     played >> manifest
     merged = merge_lakehouse(manifest)
-    watermark = commit_watermark(manifest, merged)
-    publish(merged, data_quality(watermark))
+    quality = data_quality(manifest, merged)
+    publish(merged, quality, commit_watermark(manifest, quality))
 
 
 taxi_pipeline()

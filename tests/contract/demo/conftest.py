@@ -123,12 +123,21 @@ def spark_connect(workdir) -> Iterable[SparkConnect]:
                            None, "local")
     server = SparkConnect(port, token, process)
     try:
-        wait_for("Spark Connect", lambda: server.session().range(1).count() == 1, 180, every=2, process=process)
+        # The port first: a client started before the server retries for minutes on its own.
+        wait_for("Spark Connect port", lambda: _listening(port), 180, every=1, process=process)
+        wait_for("Spark Connect", lambda: server.session().range(1).count() == 1, 120, every=2, process=process)
     except BaseException:
         process.stop()
         raise
     yield server
     process.stop()
+
+
+def _listening(port: int) -> bool:
+    import socket
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex((LOOPBACK, port)) == 0
 
 
 @pytest.fixture(scope="session")

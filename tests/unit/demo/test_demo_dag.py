@@ -42,8 +42,8 @@ def test_the_package_in_a_dags_folder_loads_in_a_real_dagbag(tmp_path):
     assert loaded["files"] == ["lakehouse_connections.py", "lakehouse_demo/dags/taxi_pipeline.py"]
     assert loaded["tasks"] == {
         "play_source": [], "land_changes": ["play_source"], "merge_lakehouse": ["land_changes"],
-        "commit_watermark": ["land_changes", "merge_lakehouse"], "data_quality": ["commit_watermark"],
-        "publish": ["data_quality", "merge_lakehouse"]}
+        "data_quality": ["land_changes", "merge_lakehouse"], "commit_watermark": ["data_quality", "land_changes"],
+        "publish": ["commit_watermark", "data_quality", "merge_lakehouse"]}
     assert loaded["outlets"] == ["iceberg.gold.daily_zone_revenue", "iceberg.gold.daily_borough_revenue",
                                  "iceberg.gold.hourly_zone_demand"]
     assert loaded["params"] == {"trips": 200, "freshness_hours": 36}
