@@ -39,7 +39,7 @@ from airflow.dag_processing.dagbag import DagBag  # noqa: E402
 from airflow.models.asset import AssetEvent  # noqa: E402
 from airflow.utils.session import create_session  # noqa: E402
 
-bag = DagBag(dag_folder=str(Path(pipeline.__file__).parent / "dags"), include_examples=False)
+bag = DagBag(dag_folder=str(Path(pipeline.__file__).parent / "dags"))
 assert not bag.import_errors, bag.import_errors
 dag = bag.dags["taxi_pipeline"]
 for task in dag.tasks:
