@@ -81,8 +81,9 @@ def container(contract_run, workdir, loopback, postgres, s3) -> Callable[..., Lo
     return make
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def stop_later() -> Iterable[Callable[[LocalProcess], LocalProcess]]:
+    """Processes a module starts, stopped when the module is done (services do not share the 2 cores)."""
     started: list[LocalProcess] = []
     yield lambda process: started.append(process) or process
     for process in reversed(started):
