@@ -1,0 +1,78 @@
+"""The demo workload against real servers: PostgreSQL and S3 from the contract tier, a local Spark Connect server.
+
+Needs `bash .ci/contract-deps` (PostgreSQL, SeaweedFS, psycopg2 in .ci/airflow-extras) and
+`bash .ci/contract-deps` (Java, pyspark 4.1.2 in .ci/venv-spark).
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+import pytest
+
+from local_container import CI, LOOPBACK, require
+from spark_server import SparkConnect, spark_python, start_spark_connect
+from standins import Postgres, quote_ident, quote_literal
+
+@pytest.fixture(scope="session")
+def psycopg2():
+    """psycopg2 as the Airflow image has it (the unit virtualenv lacks it)."""
+    extras = require(CI / "airflow-extras" / "psycopg2", "psycopg2 (.ci/airflow-extras)").parent
+    if str(extras) not in sys.path:
+        sys.path.insert(0, str(extras))
+    import psycopg2 as module
+    return module
+
+
+@dataclass
+class Database:
+    host: str
+    port: int
+    user: str
+    password: str
+    dbname: str
+
+    def connect(self, psycopg2):
+        return psycopg2.connect(host=self.host, port=self.port, user=self.user, password=self.password,
+                                dbname=self.dbname)
+
+    def uri(self) -> str:
+        return f"postgres://{self.user}:{self.password}@{self.host}:{self.port}/{self.dbname}"
+
+
+@pytest.fixture(scope="session")
+def taxi_role(postgres: Postgres) -> tuple[str, str]:
+    """The source's own role, as the stack would give it: a login that owns its database, no superuser."""
+    password = secrets.token_hex(12)
+    postgres.psql(f"CREATE ROLE taxi_source WITH LOGIN NOSUPERUSER NOCREATEDB PASSWORD {quote_literal(password)}")
+    return "taxi_source", password
+
+
+_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def taxi_db(postgres: Postgres, taxi_role) -> Callable[[], Database]:
+    """`taxi_db()`: a new, empty database owned by the taxi_source role."""
+    def make() -> Database:
+        name = f"taxi_source_{next(_numbers)}"
+        postgres.psql(f"CREATE DATABASE {quote_ident(name)} OWNER {quote_ident(taxi_role[0])} TEMPLATE template0")
+        return Database(LOOPBACK, postgres.port, taxi_role[0], taxi_role[1], name)
+    return make
+
+
+@pytest.fixture(scope="session")
+def spark_connect(workdir) -> Iterable[SparkConnect]:
+    server = start_spark_connect(workdir / "spark-connect")
+    yield server
+    server.process.stop()
+
+
+@pytest.fixture(scope="session")
+def spark(spark_connect):
+    return spark_connect.session()
