@@ -13,12 +13,9 @@ from typing import Callable, Iterable
 import pytest
 
 from harness import StackRun
-from local_container import MEASURED, LocalContainer, LocalProcess, Loopback
+from local_container import MEASURED, STACK, LocalContainer, LocalProcess, Loopback
 from standins import S3, Postgres, start_postgres, start_s3
 
-STACK = "homelab"
-# Peak PSS may use at most this share of the container's memory limit.
-HEADROOM = 0.9
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
@@ -83,25 +80,3 @@ def stop_later() -> Iterable[Callable[[LocalProcess], LocalProcess]]:
     yield lambda process: started.append(process) or process
     for process in reversed(started):
         process.stop()
-
-
-def assert_fits(process: LocalProcess, stack_runs: dict[str, StackRun], stack: str, min_observed: float = 0) -> None:
-    """Peak PSS of the tree within HEADROOM of the memory limit `stack` gives this container.
-
-    The process ran from the `STACK` rendering; it stands for `stack` only if `stack` renders the
-    same process (image, command, environment and files, up to addresses).
-    """
-    from local_container import process_shape
-
-    if stack != STACK:
-        assert process_shape(stack_runs[stack], process.name) == process_shape(stack_runs[STACK], process.name), (
-            f"{process.name} is rendered differently in {stack} and {STACK}: measure it from {stack}'s rendering")
-    limit = next(r.inputs.get("memory") for r in stack_runs[stack].of_type("docker:index/container:Container")
-                 if r.inputs["name"] == process.name)
-    assert limit, f"{process.name} has no memory limit in {stack}"
-    assert process.observed_for() >= min_observed or process.popen.poll() is not None, (
-        f"{process.name} was observed for only {process.observed_for():.0f} s")
-    assert process.samples > 0, f"{process.name}: no memory sample was taken"
-    assert process.peak_mib <= HEADROOM * limit, (
-        f"{process.name}: peak PSS {process.peak_mib:.0f} MiB over {process.peak_processes} processes exceeds "
-        f"{HEADROOM:.0%} of its {limit:.0f} MiB limit in the {stack} stack")

@@ -242,3 +242,19 @@ def _free(port: int) -> bool:
             return True
         except OSError:
             return False
+
+
+@dataclass
+class Database:
+    host: str
+    port: int
+    user: str
+    password: str
+    dbname: str
+
+    def connect(self, psycopg2):
+        return psycopg2.connect(host=self.host, port=self.port, user=self.user, password=self.password,
+                                dbname=self.dbname)
+
+    def uri(self) -> str:
+        return f"postgres://{self.user}:{self.password}@{self.host}:{self.port}/{self.dbname}"

@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from conftest import assert_fits
+from local_container import assert_fits
 from harness import shipped_stacks
 from local_container import IMAGES, http_get, split_reference, wait_for
 

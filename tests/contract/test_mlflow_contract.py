@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from conftest import assert_fits
+from local_container import assert_fits
 from harness import shipped_stacks
 from local_container import IMAGES, http_get, split_reference, wait_for
 

@@ -9,15 +9,13 @@ from __future__ import annotations
 import itertools
 import secrets
 import sys
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Iterable
 
 import pytest
 
 from local_container import CI, LOOPBACK, require
-from spark_server import SparkConnect, spark_python, start_spark_connect
-from standins import Postgres, quote_ident, quote_literal
+from spark_server import SparkConnect, start_spark_connect
+from standins import Database, Postgres, quote_ident, quote_literal
 
 @pytest.fixture(scope="session")
 def psycopg2():
@@ -27,22 +25,6 @@ def psycopg2():
         sys.path.insert(0, str(extras))
     import psycopg2 as module
     return module
-
-
-@dataclass
-class Database:
-    host: str
-    port: int
-    user: str
-    password: str
-    dbname: str
-
-    def connect(self, psycopg2):
-        return psycopg2.connect(host=self.host, port=self.port, user=self.user, password=self.password,
-                                dbname=self.dbname)
-
-    def uri(self) -> str:
-        return f"postgres://{self.user}:{self.password}@{self.host}:{self.port}/{self.dbname}"
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import Database
-from harness import unwrap
+from standins import Database
 from local_container import CI
 from lakehouse_demo import source
 from lakehouse_demo.tables import BRONZE_TRIPS, PIPELINE_RUNS
