@@ -204,6 +204,9 @@ class Image:
     entrypoint: Callable[[list[str]], list[str]] = lambda command: command
     ignored_env: tuple[str, ...] = ()                # entrypoint-only settings not reproduced locally
     python_path: tuple[Path, ...] = ()
+    # Files the image carries, and programs that stand in for the image's own (name -> script text).
+    files: Callable[[], dict[str, str]] = dict
+    programs: Callable[[], dict[str, str]] = dict
 
 
 def _airflow_entrypoint(command: list[str]) -> list[str]:
@@ -212,6 +215,45 @@ def _airflow_entrypoint(command: list[str]) -> list[str]:
     if command and command[0] in ("bash", "sh", "python", "airflow"):
         return command
     return ["airflow", *command]
+
+
+def _installed_pins() -> dict[str, str]:
+    """The image's `/home/airflow/constraints.txt`, played by what the unit virtualenv has installed."""
+    import importlib.metadata as metadata
+    pins = sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions() if d.metadata["Name"])
+    return {"/home/airflow/constraints.txt": "\n".join(pins) + "\n"}
+
+
+# `pip install <requirements> --constraint <file>` in the image installs from PyPI at start. Locally
+# the unit virtualenv already holds them: this stand-in only proves every requirement (and every
+# constraint the rendered command keeps) is satisfied by what is installed, and fails otherwise.
+_PIP_CHECK = """import sys
+from importlib.metadata import PackageNotFoundError, version
+from packaging.requirements import Requirement
+args, wanted = sys.argv[1:], []
+assert args[:1] == ["install"], args
+rest = iter(args[1:])
+for arg in rest:
+    if arg in ("--constraint", "-c"):
+        wanted += [line for line in open(next(rest)).read().split() if line]
+    elif arg == "--root-user-action":
+        next(rest)
+    elif not arg.startswith("-"):
+        wanted.append(arg)
+for text in wanted:
+    requirement = Requirement(text)
+    try:
+        found = version(requirement.name)
+    except PackageNotFoundError:
+        sys.exit(f"pip stand-in: {requirement.name} is not installed in the unit virtualenv")
+    if requirement.specifier and found not in requirement.specifier:
+        sys.exit(f"pip stand-in: {requirement} wanted, {found} installed")
+print(f"pip stand-in: {len(wanted)} requirements already satisfied")
+"""
+
+
+def _pip_stand_in() -> dict[str, str]:
+    return {"pip": f'#!/bin/sh\nexec {sys.executable} -c {shlex.quote(_PIP_CHECK)} "$@"\n'}
 
 
 def _installed(python: Path, distribution: str) -> Callable[[], str]:
@@ -231,7 +273,7 @@ IMAGES: dict[str, Image] = {
         bin=VENV, version=_installed(Path(sys.executable), "apache-airflow"),
         env={"AIRFLOW_HOME": "/opt/airflow"}, paths=("/opt/airflow", "/home/airflow"), workdir="/opt/airflow",
         entrypoint=_airflow_entrypoint, ignored_env=("_PIP_ADDITIONAL_REQUIREMENTS",),
-        python_path=(CI / "airflow-extras",)),
+        python_path=(CI / "airflow-extras",), files=_installed_pins, programs=_pip_stand_in),
     # ghcr.io/mlflow/mlflow:*-full is `pip install mlflow[extras,...,db,...]` on python:3.11-slim.
     "ghcr.io/mlflow/mlflow": Image(
         bin=CI / "venv-mlflow" / "bin", version=_installed(CI / "venv-mlflow" / "bin" / "python", "mlflow")),
@@ -436,7 +478,7 @@ class LocalContainer:
         for prefix in prefixes:
             Path(rewrite_path(prefix)).mkdir(parents=True, exist_ok=True)
         files: dict[str, Path] = {}
-        for path, content in uploads.items():
+        for path, content in {**image.files(), **uploads}.items():
             local = Path(rewrite_path(path))
             local.parent.mkdir(parents=True, exist_ok=True)
             local.write_text(loopback.text(content))
@@ -444,7 +486,12 @@ class LocalContainer:
 
         recorded = dict(e.split("=", 1) for e in unwrap(inputs.get("envs") or []))
         ignored = {k: v for k, v in recorded.items() if k in image.ignored_env}
-        env = {"PATH": f"{image.bin}:/usr/local/bin:/usr/bin:/bin", "HOME": str(root / "home"),
+        programs = root / "image-bin"
+        programs.mkdir(exist_ok=True)
+        for program, script in image.programs().items():
+            (programs / program).write_text(script)
+            (programs / program).chmod(0o755)
+        env = {"PATH": f"{programs}:{image.bin}:/usr/local/bin:/usr/bin:/bin", "HOME": str(root / "home"),
                "LANG": "C.UTF-8", "TMPDIR": str(root / "tmp"), "PYTHONUNBUFFERED": "1"}
         (root / "home").mkdir(exist_ok=True)
         (root / "tmp").mkdir(exist_ok=True)

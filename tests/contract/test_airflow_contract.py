@@ -7,13 +7,13 @@ already holds Airflow and the providers of requirements-dev.txt, so nothing is p
 from __future__ import annotations
 
 import json
-import socket
-import threading
+import re
 import urllib.request
 
 import pytest
 
 from local_container import assert_fits
+from spark_server import start_spark_connect
 from harness import shipped_stacks
 from local_container import IMAGES, http_get, split_reference, wait_for
 
@@ -119,48 +119,41 @@ def test_the_minio_connection_is_an_s3_hook_on_the_landing_bucket(airflow, s3):
     assert s3.client().get_object(Bucket="landing", Key="contract/airflow.txt")["Body"].read() == b"contract"
 
 
-def test_the_trino_and_spark_connections_parse_into_their_hooks(airflow, loopback):
+def spark_connect_url(scheduler) -> str:
+    """The Spark Connect URL the scheduler's `spark_connect_default` connection gives its hook."""
+    script = ("from airflow.providers.apache.spark.hooks.spark_connect import SparkConnectHook\n"
+              "print('URL', SparkConnectHook('spark_connect_default').get_connection_url())\n")
+    result = scheduler.exec(["python", "-c", script])
+    assert result.returncode == 0, result.stderr[-3000:]
+    return marked(result.stdout)["URL"]
+
+
+def test_the_trino_and_spark_connect_connections_parse_into_their_hooks(airflow, loopback, contract_run):
     scheduler = airflow[0]["lakehouse-airflow-scheduler"]
     script = (
         "from airflow.providers.trino.hooks.trino import TrinoHook\n"
-        "from airflow.providers.apache.spark.hooks.spark_submit import SparkSubmitHook\n"
         "c = TrinoHook.get_connection('trino_default')\n"
-        "print('TRINO', c.conn_type, c.host, c.port, c.login, c.extra_dejson.get('catalog'))\n"
-        "s = SparkSubmitHook(conn_id='spark_default')\n"
-        "print('SPARK', s._connection['master'])\n")
+        "print('TRINO', c.conn_type, c.host, c.port, c.login, c.extra_dejson.get('catalog'))\n")
     result = scheduler.exec(["python", "-c", script])
     assert result.returncode == 0, result.stderr[-3000:]
-    out = marked(result.stdout)
-    assert out["TRINO"] == f"trino 127.0.0.1 {loopback.port(8080)} airflow iceberg"
-    assert out["SPARK"] == f"spark://127.0.0.1:{loopback.port(7077)}"
+    assert marked(result.stdout)["TRINO"].startswith("trino 127.0.0.1 ")
+    token = contract_run.envs("compute-spark-connect-container")["SPARK_CONNECT_AUTHENTICATE_TOKEN"]
+    assert re.fullmatch(rf"sc://localhost:\d+/;token={token}", spark_connect_url(scheduler))
 
 
 @pytest.fixture
-def spark_master_socket(loopback):
-    """A listener where the Spark master would be (the DAG only opens a TCP connection to it)."""
-    server = socket.socket()
-    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    server.bind(("127.0.0.1", loopback.port(7077)))
-    server.listen(8)
-    server.settimeout(0.5)
-    stop = threading.Event()
-
-    def accept():
-        while not stop.is_set():
-            try:
-                server.accept()[0].close()
-            except OSError:
-                pass
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(5)
-    server.close()
+def spark_connect_server(airflow, workdir):
+    """A Spark Connect server (pyspark 4.1.2, local mode) where the connection points, with the stack's token."""
+    url = spark_connect_url(airflow[0]["lakehouse-airflow-scheduler"])
+    port, token = re.fullmatch(r"sc://localhost:(\d+)/;token=(\S+)", url).groups()
+    server = start_spark_connect(workdir / "airflow-spark-connect", int(port), token)
+    yield server
+    server.process.stop()
 
 
-def test_the_dag_runs_through_the_local_executor_with_the_shared_jwt_secret(api, spark_master_socket):
-    """minio and spark_master succeed; trino fails only because no Trino runs here (not provable locally)."""
+def test_the_dag_runs_through_the_local_executor_with_the_shared_jwt_secret(api, spark_connect_server):
+    """minio and spark_connect (a real query through the client the components install) succeed; trino
+    fails only because no Trino runs here (not provable locally)."""
     base, password = api
     headers = {"Authorization": f"Bearer {token(base, password)}"}
     wait_for("DAG parsed", lambda: http_get(f"{base}/api/v2/dags/{DAG}", headers)[0] == 200, 180, every=2)
@@ -177,7 +170,7 @@ def test_the_dag_runs_through_the_local_executor_with_the_shared_jwt_secret(api,
     wait_for("DAG run", finished, 300, every=3)
     tasks = json.loads(http_get(f"{base}/api/v2/dags/{DAG}/dagRuns/{run_id}/taskInstances", headers)[1])
     states = {t["task_id"]: t["state"] for t in tasks["task_instances"]}
-    assert states["minio"] == "success" and states["spark_master"] == "success", states
+    assert states["minio"] == "success" and states["spark_connect"] == "success", states
     assert states["trino"] == "failed", states
 
 

@@ -7,6 +7,7 @@ import secrets
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -47,11 +48,12 @@ class SparkConnect:
         return SparkSession.builder.remote(self.url).getOrCreate()
 
 
-def start_spark_connect(base: Path) -> SparkConnect:
-    """A Spark Connect server of pyspark 4.1.2 in local mode (the stack runs it against the Spark master)."""
+def start_spark_connect(base: Path, port: Optional[int] = None, token: Optional[str] = None) -> SparkConnect:
+    """A Spark Connect server of pyspark 4.1.2 in local mode (the stack runs it against the Spark master),
+    on a free port with a fresh token unless given."""
     home = spark_home()
     base.mkdir()
-    port, token = free_port(), secrets.token_hex(16)
+    port, token = port or free_port(), token or secrets.token_hex(16)
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(base), "SPARK_HOME": str(home),
            "JAVA_HOME": os.environ.get("JAVA_HOME", ""), "SPARK_LOCAL_IP": LOOPBACK,
            "SPARK_CONNECT_AUTHENTICATE_TOKEN": token, "PYSPARK_PYTHON": str(spark_python())}
