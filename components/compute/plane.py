@@ -12,6 +12,7 @@ from components.catalogs.layer import Catalogs
 from components.platform.config import LakehouseConfig
 from components.storage.data import DataLayer
 from components.platform.hosts import DockerHost
+from components.platform.tls import CertificateAuthority
 from components.compute.spark import Spark, SparkArgs
 from components.compute.trino import Trino, TrinoArgs
 
@@ -23,6 +24,7 @@ class ComputePlaneArgs:
     artifacts: Mapping[str, ArtifactStore]
     data: DataLayer
     catalogs: Catalogs
+    ca: CertificateAuthority
 
 
 class ComputePlane(pulumi.ComponentResource):
@@ -31,7 +33,7 @@ class ComputePlane(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         iceberg_ready = (args.catalogs.iceberg_rest.container, args.catalogs.iceberg_rest.namespaces)
         self.trino = Trino(f"{name}-trino", TrinoArgs(
-            config=args.config, hosts=args.hosts, s3=args.data.access["trino"].s3,
+            config=args.config, hosts=args.hosts, s3=args.data.access["trino"].s3, ca=args.ca,
             depends_on=(*iceberg_ready, args.catalogs.hive_metastore.container),
         ), child)
         self.spark = Spark(f"{name}-spark", SparkArgs(
