@@ -36,13 +36,17 @@ class Applications(pulumi.ComponentResource):
         superset = backing(config, args.hosts, data, "superset", depends_on=(args.compute.trino.coordinator,))
         self.superset = Superset(f"{name}-superset", SupersetArgs(
             backing=superset,
-            trino_hostport=resolve(config, "trino", "http", superset.placement.instance).hostport,
+            trino_hostport=resolve(config, "trino", "https", superset.placement.instance).hostport,
+            trino_password=args.compute.trino.passwords["superset"],
+            ca_certificate=args.compute.trino.ca_certificate,
         ), child)
         airflow = backing(config, args.hosts, data, "airflow")
         self.airflow = Airflow(f"{name}-airflow", AirflowArgs(
             backing=airflow,
             api=resolve(config, "airflow", "api", airflow.placement.instance),
-            trino=resolve(config, "trino", "http", airflow.placement.instance),
+            trino=resolve(config, "trino", "https", airflow.placement.instance),
+            trino_password=args.compute.trino.passwords["airflow"],
+            ca_certificate=args.compute.trino.ca_certificate,
             spark_master=resolve(config, "spark", "master", airflow.placement.instance),
             log_retention_days=config.log_retention_days,
             logs_volume_name=f"{config.prefix}-airflow-logs",

@@ -15,6 +15,19 @@ from components.platform.hosts import DockerHost
 from components.platform.tls import CertificateAuthority
 from components.compute.spark import Spark, SparkArgs
 from components.compute.trino import Trino, TrinoArgs
+from components.platform.containers import Upload
+from components.platform.endpoints import resolve
+
+# The stack's CA in JupyterLab (the image's home, outside the notebooks volume).
+JUPYTER_CA_PATH = "/home/jovyan/lakehouse-ca.pem"
+
+
+def jupyter_trino_env(url: str, password: str) -> list[str]:
+    """Trino for notebooks: `trino.dbapi.connect(host=..., port=..., http_scheme="https", user=TRINO_USER,
+    auth=trino.auth.BasicAuthentication(TRINO_USER, TRINO_PASSWORD), verify=LAKEHOUSE_CA_FILE)`.
+    `REQUESTS_CA_BUNDLE` stays unset: it would replace the public roots for every request of the kernel."""
+    return [f"TRINO_URL={url}", "TRINO_USER=jupyter", f"TRINO_PASSWORD={password}",
+            f"LAKEHOUSE_CA_FILE={JUPYTER_CA_PATH}"]
 
 
 @dataclass(frozen=True)
@@ -36,10 +49,15 @@ class ComputePlane(pulumi.ComponentResource):
             config=args.config, hosts=args.hosts, s3=args.data.access["trino"].s3, ca=args.ca,
             depends_on=(*iceberg_ready, args.catalogs.hive_metastore.container),
         ), child)
+        jupyter = args.config.services["jupyter"].instances[0]
+        trino = resolve(args.config, "trino", "https", jupyter)
         self.spark = Spark(f"{name}-spark", SparkArgs(
             config=args.config, hosts=args.hosts, s3=args.data.access["spark"].s3,
             jars_volumes={host: store.verified_volume for host, store in args.artifacts.items()},
             depends_on=iceberg_ready,
+            jupyter_client_env=self.trino.passwords["jupyter"].apply(
+                lambda password: jupyter_trino_env(trino.url("https"), password)),
+            jupyter_client_uploads=(Upload(JUPYTER_CA_PATH, self.trino.ca_certificate),),
         ), child)
         self.register_outputs({"trinoUrl": self.trino.url, "sparkMasterUrl": self.spark.master_url,
                                "jupyterUrl": self.spark.jupyter_url})

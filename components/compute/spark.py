@@ -91,6 +91,9 @@ class SparkArgs:
     s3: S3Credentials
     jars_volumes: dict[str, pulumi.Input[str]]  # verified artifact volume by host
     depends_on: Sequence[pulumi.Resource]
+    # What the notebooks get to reach other services as their own client (logins, the stack's CA).
+    jupyter_client_env: pulumi.Input[Sequence[str]] = ()
+    jupyter_client_uploads: Sequence[Upload] = ()
 
 
 class Spark(pulumi.ComponentResource):
@@ -131,8 +134,9 @@ class Spark(pulumi.ComponentResource):
             jupyter.address, lab.ports["driver"], lab.ports["blockmanager"]), separator=" "))
         self.jupyter = self._container(
             f"{name}-jupyter", jupyter, _http_probe(lab.ports["lab"], "/api"),
-            envs=self.jupyter_token.apply(lambda token: jupyter_env(token, lab.ports["lab"], config.region)),
-            uploads=(Upload(f"{SPARK_HOME}/conf/spark-defaults.conf", defaults),),
+            envs=pulumi.Output.all(self.jupyter_token, args.jupyter_client_env).apply(
+                lambda v: [*jupyter_env(v[0], lab.ports["lab"], config.region), *v[1]]),
+            uploads=(Upload(f"{SPARK_HOME}/conf/spark-defaults.conf", defaults), *args.jupyter_client_uploads),
             volumes=(VolumeMount(notebooks.name, NOTEBOOKS),),
             depends_on=[self.master])
         self.register_outputs({"masterUrl": self.master_url, "masterUiUrl": self.master_ui_url,
