@@ -160,6 +160,7 @@ class AirflowArgs:
     logs_volume_name: str
     trino_password: pulumi.Input[str]
     ca_certificate: pulumi.Input[str]
+    mlflow_env: pulumi.Input[list[str]]  # MLflow's URL and Airflow's login there
 
 
 class Airflow(pulumi.ComponentResource):
@@ -180,6 +181,7 @@ class Airflow(pulumi.ComponentResource):
                            api_secret_key=v[3]),
             self.url, ports, connections(args.trino, backing.s3_settings(v[4]), args.spark_master, v[5]),
             args.log_retention_days))
+        env = pulumi.Output.all(env, args.mlflow_env).apply(lambda v: [*v[0], *v[1]])
         self.migrate = run_job(f"{name}-migrate", JobArgs.of(
             where, "migrate", ["db", "migrate"], envs=env, depends_on=backing.depends_on), self)
         # Scratch space: task logs live in MinIO, so nothing here needs to survive the host.

@@ -68,7 +68,7 @@ def test_mlflow_command_env_and_allowed_hosts():
     assert mlflow_command("mlflow", "h", "o") == [
         "mlflow", "server", "--host", "0.0.0.0", "--port", "5000", "--workers", "2",
         "--artifacts-destination", "s3://mlflow/", "--serve-artifacts", "--allowed-hosts", "h",
-        "--cors-allowed-origins", "o"]
+        "--cors-allowed-origins", "o", "--app-name", "basic-auth"]
     database = DatabaseCredentials("mlflow", "mlflow", None)
     uri = sqlalchemy_url("lakehouse-postgres:5432", database, "pw")
     assert uri == "postgresql+psycopg2://mlflow:pw@lakehouse-postgres:5432/mlflow"
@@ -233,7 +233,9 @@ def test_mlflow_starts_only_after_its_schema_is_upgraded(stack_run: StackRun):
     assert upgrade.inputs["attach"] is True
     assert upgrade.inputs["command"] == ["bash", "-c", 'exec mlflow db upgrade "$MLFLOW_BACKEND_STORE_URI"']
     assert upgrade.inputs["image"] == server.inputs["image"]
-    assert stack_run.envs("apps-mlflow-db-upgrade") == stack_run.envs("apps-mlflow-container")
+    server_env = stack_run.envs("apps-mlflow-container")
+    assert {k: v for k, v in server_env.items() if not k.startswith(("MLFLOW_AUTH", "MLFLOW_FLASK"))} == (
+        stack_run.envs("apps-mlflow-db-upgrade")), "the upgrade job gets no auth settings"
     assert upgrade.urn in server.property_dependencies["envs"]
     assert stack_run.named("data-mlflow-db").urn in upgrade.dependencies
 
