@@ -1,0 +1,112 @@
+"""Contract tier: the rendered containers of a stack, run as local processes against real backends.
+
+Run it with `python -m pytest -m contract tests/contract` after `bash .ci/contract-deps` (as root).
+Services run from the `homelab` stack's rendering (the deployment with the most remapping to do);
+memory is judged against every shipped stack's limits (see `assert_fits`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterable
+
+import pytest
+
+from harness import StackRun
+from local_container import MEASURED, LocalContainer, LocalProcess, Loopback
+from standins import S3, Postgres, start_postgres, start_s3
+
+STACK = "homelab"
+# Peak PSS may use at most this share of the container's memory limit.
+HEADROOM = 0.9
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "contract: runs rendered containers as local processes "
+                                       "(needs `bash .ci/contract-deps`; slow)")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    if not MEASURED:
+        return
+    terminalreporter.section("contract: peak PSS of each process tree")
+    for process in MEASURED:
+        limit = f"limit {process.limit_mb:.0f} MiB" if process.limit_mb else "no limit"
+        terminalreporter.write_line(
+            f"{process.name:38s} {process.peak_mib:7.0f} MiB  {process.peak_processes:3d} processes at peak  "
+            f"{limit} ({process.stack})  observed {process.observed_for():.0f} s")
+
+
+@pytest.fixture(scope="session")
+def contract_run(stack_runs) -> StackRun:
+    return stack_runs[STACK]
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("contract")
+
+
+@pytest.fixture(scope="session")
+def loopback(contract_run) -> Loopback:
+    return Loopback(contract_run)
+
+
+def published_port(run: StackRun, container: str, internal: int) -> int:
+    inputs = next(r.inputs for r in run.of_type("docker:index/container:Container") if r.inputs["name"] == container)
+    return next(int(p["external"]) for p in inputs["ports"] if int(p["internal"]) == internal)
+
+
+@pytest.fixture(scope="session")
+def postgres(contract_run, workdir, loopback) -> Iterable[Postgres]:
+    server = start_postgres(contract_run, workdir)
+    loopback.serve(published_port(contract_run, "lakehouse-postgres", 5432), server.port)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3(contract_run, workdir, loopback) -> Iterable[S3]:
+    server = start_s3(contract_run, workdir)
+    loopback.serve(published_port(contract_run, "lakehouse-minio", 9000), server.port)
+    yield server
+    server.process.stop()
+
+
+@pytest.fixture(scope="session")
+def container(contract_run, workdir, loopback, postgres, s3) -> Callable[..., LocalContainer]:
+    """`container("lakehouse-mlflow")`: a recorded container of the stack, ready to start locally."""
+    def make(name: str, keep_flags: Iterable[str] = ()) -> LocalContainer:
+        return LocalContainer.from_run(contract_run, name, loopback, workdir, keep_flags)
+    return make
+
+
+@pytest.fixture(scope="module")
+def stop_later() -> Iterable[Callable[[LocalProcess], LocalProcess]]:
+    """Processes a module starts, stopped when the module is done (services do not share the 2 cores)."""
+    started: list[LocalProcess] = []
+    yield lambda process: started.append(process) or process
+    for process in reversed(started):
+        process.stop()
+
+
+def assert_fits(process: LocalProcess, stack_runs: dict[str, StackRun], stack: str, min_observed: float = 0) -> None:
+    """Peak PSS of the tree within HEADROOM of the memory limit `stack` gives this container.
+
+    The process ran from the `STACK` rendering; it stands for `stack` only if `stack` renders the
+    same process (image, command, environment and files, up to addresses).
+    """
+    from local_container import process_shape
+
+    if stack != STACK:
+        assert process_shape(stack_runs[stack], process.name) == process_shape(stack_runs[STACK], process.name), (
+            f"{process.name} is rendered differently in {stack} and {STACK}: measure it from {stack}'s rendering")
+    limit = next(r.inputs.get("memory") for r in stack_runs[stack].of_type("docker:index/container:Container")
+                 if r.inputs["name"] == process.name)
+    assert limit, f"{process.name} has no memory limit in {stack}"
+    assert process.observed_for() >= min_observed or process.popen.poll() is not None, (
+        f"{process.name} was observed for only {process.observed_for():.0f} s")
+    assert process.samples > 0, f"{process.name}: no memory sample was taken"
+    assert process.peak_mib <= HEADROOM * limit, (
+        f"{process.name}: peak PSS {process.peak_mib:.0f} MiB over {process.peak_processes} processes exceeds "
+        f"{HEADROOM:.0%} of its {limit:.0f} MiB limit in the {stack} stack")
