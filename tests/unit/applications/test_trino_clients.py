@@ -3,22 +3,14 @@
 The stand-in is a local HTTPS server with the coordinator's own `coordinator.pem` (key, certificate
 and CA as the stack renders them) that answers `POST /v1/statement` like Trino and records who
 logged in. The clients are the real ones: Airflow's `TrinoHook` from the rendered
-`AIRFLOW_CONN_TRINO_DEFAULT`, Superset's `trino://` URI through SQLAlchemy and the rendered
+`AIRFLOW_CONN_TRINO_DEFAULT` (contract tier: it imports Airflow), Superset's `trino://` URI through SQLAlchemy and the rendered
 `DB_CONNECTION_MUTATOR`, and the `trino` DB-API client with JupyterLab's environment. Each verifies
 the certificate against the stack's CA file and sends its own login.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import os
-import ssl
-import subprocess
-import sys
-import textwrap
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -28,6 +20,7 @@ import trino
 
 from components.platform.tls import ca_certificate_pem
 from harness import StackRun
+from trino_standin import StandIn
 
 COORDINATOR = "compute-trino-container"
 # requests lets these override a session's `verify` (psf/requests#3829), which is how the trino client
@@ -39,43 +32,6 @@ CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 def _as_in_the_images(monkeypatch):
     for name in CA_BUNDLE_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-
-
-class StandIn:
-    def __init__(self, keystore: Path):
-        self.logins: list[tuple[str, str]] = []
-        seen = self.logins
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                authorization = self.headers.get("Authorization", "")
-                if not authorization.startswith("Basic "):
-                    self.send_response(401)
-                    self.send_header("WWW-Authenticate", 'Basic realm="Trino"')
-                    self.end_headers()
-                    return
-                seen.append(tuple(base64.b64decode(authorization[6:]).decode().split(":", 1)))
-                body = json.dumps({
-                    "id": "q1", "infoUri": "https://127.0.0.1/ui/query.html?q1", "stats": {"state": "FINISHED"},
-                    "columns": [{"name": "_col0", "type": "integer",
-                                 "typeSignature": {"rawType": "integer", "arguments": []}}],
-                    "data": [[1]]}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(str(keystore))
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 @pytest.fixture(scope="module")
@@ -92,32 +48,7 @@ def files(homelab: StackRun, tmp_path_factory) -> dict[str, Path]:
 def coordinator(files) -> StandIn:
     standin = StandIn(files["keystore"])
     yield standin
-    standin.server.shutdown()
-
-
-def _hook_query(connection: dict, airflow_home: Path) -> subprocess.CompletedProcess:
-    script = textwrap.dedent("""
-        from airflow.providers.trino.hooks.trino import TrinoHook
-        print(TrinoHook(trino_conn_id="trino_default").get_records("SELECT 1"))
-    """)
-    env = {**os.environ, "AIRFLOW_HOME": str(airflow_home), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-           "AIRFLOW_CONN_TRINO_DEFAULT": json.dumps(connection)}
-    return subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
-
-
-def test_airflow_trino_default_uses_https_its_login_and_the_stack_ca(homelab: StackRun, files, coordinator):
-    rendered = json.loads(homelab.envs("apps-airflow-scheduler-container")["AIRFLOW_CONN_TRINO_DEFAULT"])
-    password = homelab.password("compute-trino-airflow-password")
-    assert (rendered["port"], rendered["login"], rendered["password"]) == (8443, "airflow", password)
-    assert rendered["extra"]["verify"] == "/opt/airflow/lakehouse-ca.pem"
-    assert homelab.uploads("apps-airflow-scheduler-container")[rendered["extra"]["verify"]] == files["ca"].read_text()
-    # Only the address changes: the stand-in listens on loopback (a name in the certificate).
-    local = {**rendered, "host": "127.0.0.1", "port": coordinator.port,
-             "extra": {**rendered["extra"], "verify": str(files["ca"])}}
-    result = _hook_query(local, files["root"] / "airflow-ok")
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.strip().splitlines()[-1] == "[[1]]"
-    assert ("airflow", password) in coordinator.logins
+    standin.stop()
 
 
 def test_a_client_trusting_another_ca_refuses_the_coordinator(files, coordinator):

@@ -1,18 +1,13 @@
 """Trino's security as rendered: shared secret, HTTPS from the stack's CA, password file, access rules.
 
-Read back with real parsers: jproperties, json, `bcrypt` (the PyPI package) for `password.db`,
-`cryptography` for the certificates, and the JDK's own key and certificate classes, which are what
-Trino's PEM reader (airlift `PemReader`) hands the file to.
+Read back with real parsers: jproperties, json, `bcrypt` (the PyPI package) for `password.db` and
+`cryptography` for the certificates (the contract tier has the JDK read the PEM as Trino does).
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import re
-import shutil
-import subprocess
-from pathlib import Path
 
 import bcrypt
 import pytest
@@ -203,44 +198,3 @@ def test_the_same_seed_renders_the_same_certificates():
     assert first == again and first.ca_pem == ca_certificate_pem(seed)
     other = server_tls.__wrapped__(bytes(32), "trino", ("192.168.10.31", "localhost"))
     assert other.key_pem != first.key_pem and other.ca_pem != first.ca_pem
-
-
-JAVA_CHECK = r"""
-import java.nio.file.*; import java.security.*; import java.security.cert.*; import java.security.spec.*;
-import java.util.*; import java.util.regex.*;
-public class PemCheck {
-  public static void main(String[] a) throws Exception {
-    String pem = Files.readString(Path.of(a[0]));
-    Matcher k = Pattern.compile("-+BEGIN PRIVATE KEY-+\\s+([A-Za-z0-9+/=\\r\\n]+)-+END PRIVATE KEY-+").matcher(pem);
-    if (!k.find()) throw new Exception("no PKCS#8 key");
-    // airlift PemReader: an unnamed PRIVATE KEY goes to KeyFactory RSA, EC or DSA as PKCS8EncodedKeySpec
-    PrivateKey key = KeyFactory.getInstance("EC").generatePrivate(
-        new PKCS8EncodedKeySpec(Base64.getMimeDecoder().decode(k.group(1))));
-    CertificateFactory cf = CertificateFactory.getInstance("X.509");
-    List<X509Certificate> chain = new ArrayList<>();
-    Matcher c = Pattern.compile("-+BEGIN CERTIFICATE-+\\s+([A-Za-z0-9+/=\\r\\n]+)-+END CERTIFICATE-+").matcher(pem);
-    while (c.find()) chain.add((X509Certificate) cf.generateCertificate(
-        new java.io.ByteArrayInputStream(Base64.getMimeDecoder().decode(c.group(1)))));
-    Signature s = Signature.getInstance("SHA256withECDSA");
-    s.initSign(key); s.update(new byte[20]); byte[] sig = s.sign();
-    s.initVerify(chain.get(0).getPublicKey()); s.update(new byte[20]);
-    if (!s.verify(sig)) throw new Exception("key does not match the first certificate");
-    X509Certificate ca = chain.get(chain.size() - 1);
-    PKIXParameters p = new PKIXParameters(Set.of(new TrustAnchor(ca, null)));
-    p.setRevocationEnabled(false);
-    CertPathValidator.getInstance("PKIX").validate(cf.generateCertPath(chain.subList(0, 1)), p);
-    System.out.println("ok " + chain.get(0).getSubjectAlternativeNames().size());
-  }
-}
-"""
-
-
-def test_the_jdk_reads_the_coordinator_pem_and_validates_it_against_the_ca(homelab: StackRun, tmp_path: Path):
-    java = shutil.which("java")
-    assert java, "the JDK is missing: `apt-get install -y default-jdk-headless` (Trino reads the PEM with its classes)"
-    (tmp_path / "PemCheck.java").write_text(JAVA_CHECK)
-    (tmp_path / "coordinator.pem").write_text(homelab.uploads(COORDINATOR)["/etc/trino/coordinator.pem"])
-    result = subprocess.run([java, str(tmp_path / "PemCheck.java"), str(tmp_path / "coordinator.pem")],
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "ok 4"
