@@ -126,13 +126,15 @@ def test_the_trino_and_spark_connections_parse_into_their_hooks(airflow, loopbac
         "from airflow.providers.trino.hooks.trino import TrinoHook\n"
         "from airflow.providers.apache.spark.hooks.spark_submit import SparkSubmitHook\n"
         "c = TrinoHook.get_connection('trino_default')\n"
-        "print('TRINO', c.conn_type, c.host, c.port, c.login, c.extra_dejson.get('catalog'))\n"
+        "print('TRINO', c.conn_type, c.host, c.port, c.login, c.extra_dejson.get('catalog'), "
+        "c.extra_dejson.get('protocol'), c.extra_dejson.get('verify'), bool(c.password))\n"
         "s = SparkSubmitHook(conn_id='spark_default')\n"
         "print('SPARK', s._connection['master'])\n")
     result = scheduler.exec(["python", "-c", script])
     assert result.returncode == 0, result.stderr[-3000:]
     out = marked(result.stdout)
-    assert out["TRINO"] == f"trino 127.0.0.1 {loopback.port(8080)} airflow iceberg"
+    ca = scheduler.files["/opt/airflow/lakehouse-ca.pem"]
+    assert out["TRINO"] == f"trino 127.0.0.1 {loopback.port(8443)} airflow iceberg https {ca} True"
     assert out["SPARK"] == f"spark://127.0.0.1:{loopback.port(7077)}"
 
 
