@@ -10,6 +10,7 @@ from components.platform.config import load
 from components.storage.data import DataLayer, DataLayerArgs
 from components.platform.hosts import DockerHost, DockerHostArgs
 from components.platform import names
+from components.platform.tls import CertificateAuthority
 from components.vms.proxmox import ComputeVms, ComputeVmsArgs
 from components.storage.plane import StoragePlane, StoragePlaneArgs
 
@@ -24,11 +25,12 @@ hosts = {
     for name in sorted({i.host for service in config.services.values() for i in service.instances})
 }
 artifacts = artifact_stores(config, hosts)
+ca = CertificateAuthority("tls")
 storage = StoragePlane("storage", StoragePlaneArgs(config=config, hosts=hosts))
 data = DataLayer("data", DataLayerArgs(config=config, minio=storage.minio, postgres=storage.postgres))
 catalogs = Catalogs("catalogs", CatalogsArgs(config=config, hosts=hosts, artifacts=artifacts, data=data))
 compute = ComputePlane("compute", ComputePlaneArgs(config=config, hosts=hosts, artifacts=artifacts, data=data,
-                                                   catalogs=catalogs))
+                                                   catalogs=catalogs, ca=ca))
 apps = Applications("apps", ApplicationsArgs(config=config, hosts=hosts, data=data, compute=compute))
 
 pulumi.export("minioApiUrl", storage.minio_api_url)
@@ -42,6 +44,8 @@ pulumi.export("services", data.connection_details)
 pulumi.export("icebergRestUri", catalogs.iceberg_rest_uri)
 pulumi.export("metastoreUri", catalogs.metastore_uri)
 pulumi.export("trinoUrl", compute.trino.url)
+pulumi.export("caCertificatePem", ca.certificate_pem)
+pulumi.export("trinoUsers", pulumi.Output.secret(compute.trino.passwords))
 pulumi.export("sparkMasterUrl", compute.spark.master_url)
 pulumi.export("sparkMasterUiUrl", compute.spark.master_ui_url)
 pulumi.export("jupyterUrl", compute.spark.jupyter_url)
@@ -49,6 +53,8 @@ pulumi.export("jupyterToken", compute.spark.jupyter_token)
 pulumi.export("sparkConnectUrl", compute.spark.connect_url)
 pulumi.export("sparkConnectToken", compute.spark.connect_token)
 pulumi.export("mlflowUrl", apps.mlflow_url)
+pulumi.export("mlflowAdminUser", apps.mlflow.admin_user)
+pulumi.export("mlflowAdminPassword", apps.mlflow.admin_password)
 pulumi.export("supersetUrl", apps.superset_url)
 pulumi.export("supersetAdminUser", apps.superset.admin_user)
 pulumi.export("supersetAdminPassword", apps.superset.admin_password)

@@ -48,6 +48,7 @@ SPARK_CONNECT_CLIENT = "pyspark-client==4.1.2"
 IMAGE_CONSTRAINTS = "/home/airflow/constraints.txt"
 CONSTRAINTS = "/tmp/lakehouse-constraints.txt"
 REMOTE_LOGS = "s3://logs/airflow"
+CA_PATH = f"{AIRFLOW_HOME}/lakehouse-ca.pem"  # the stack's CA, which issued Trino's certificate
 PARALLELISM = 4  # LocalExecutor: tasks run inside the scheduler's container and memory limit
 
 
@@ -61,12 +62,18 @@ def fernet_key(standard_base64: str) -> str:
     return standard_base64.replace("+", "-").replace("/", "_")
 
 
-def connections(trino: Endpoint, s3: S3Settings, spark_connect: Endpoint, spark_connect_token: str) -> dict[str, str]:
-    """`AIRFLOW_CONN_<ID>` values (JSON) by variable name. The Spark Connect hook turns the password into
-    the URL's `;token=`; the client sends a token without TLS only to the host `localhost`."""
+def connections(trino: Endpoint, s3: S3Settings, spark_connect: Endpoint, spark_connect_token: str,
+                trino_password: str) -> dict[str, str]:
+    """`AIRFLOW_CONN_<ID>` values (JSON) by variable name.
+
+    Trino: the coordinator's HTTPS port with Airflow's login. TrinoHook turns login + password into
+    basic authentication, `extra.protocol` into the client's `http_scheme` and `extra.verify` (a path,
+    passed through as is) into the CA bundle `requests` verifies against. Spark Connect: the hook turns
+    the password into the URL's `;token=`; the client sends a token without TLS only to `localhost`."""
     documents = {
         "trino_default": {"conn_type": "trino", "host": trino.host, "port": trino.port, "login": "airflow",
-                          "extra": {"catalog": "iceberg"}},
+                          "password": trino_password,
+                          "extra": {"catalog": "iceberg", "protocol": "https", "verify": CA_PATH}},
         "minio": {"conn_type": "aws", "login": s3.access_key, "password": s3.secret_key,
                   "extra": {"endpoint_url": s3.endpoint, "region_name": s3.region}},
         "spark_connect_default": {"conn_type": "spark_connect", "host": spark_connect.host, "port": spark_connect.port,
@@ -171,11 +178,14 @@ def dag_uploads(directory: Path = DAGS_DIR) -> list[Upload]:
 class AirflowArgs:
     backing: BackingArgs
     api: Endpoint  # the api-server as its own components (and users) reach it
-    trino: Endpoint
+    trino: Endpoint  # the coordinator's HTTPS port
     spark_connect: Endpoint  # as Airflow reaches it: `localhost`, the server's port
     spark_connect_token: pulumi.Input[str]
     log_retention_days: int
     logs_volume_name: str
+    trino_password: pulumi.Input[str]
+    ca_certificate: pulumi.Input[str]
+    mlflow_env: pulumi.Input[list[str]]  # MLflow's URL and Airflow's login there
 
 
 class Airflow(pulumi.ComponentResource):
@@ -191,11 +201,13 @@ class Airflow(pulumi.ComponentResource):
         jwt_secret = generated_password(f"{name}-jwt-secret", self, length=64).result
         api_secret = generated_password(f"{name}-api-secret-key", self, length=64).result
         env = pulumi.Output.all(backing.database.password, fernet.base64, jwt_secret, api_secret,
-                                backing.s3.secret_key, args.spark_connect_token).apply(lambda v: airflow_env(
-            AirflowSecrets(database_uri=backing.sqlalchemy(v[0]), fernet_key=fernet_key(v[1]), jwt_secret=v[2],
-                           api_secret_key=v[3]),
-            self.url, ports, connections(args.trino, backing.s3_settings(v[4]), args.spark_connect, v[5]),
-            args.log_retention_days))
+                                backing.s3.secret_key, args.spark_connect_token, args.trino_password).apply(
+            lambda v: airflow_env(
+                AirflowSecrets(database_uri=backing.sqlalchemy(v[0]), fernet_key=fernet_key(v[1]), jwt_secret=v[2],
+                               api_secret_key=v[3]),
+                self.url, ports, connections(args.trino, backing.s3_settings(v[4]), args.spark_connect, v[5], v[6]),
+                args.log_retention_days))
+        env = pulumi.Output.all(env, args.mlflow_env).apply(lambda v: [*v[0], *v[1]])
         self.migrate = run_job(f"{name}-migrate", JobArgs.of(
             where, "migrate", ["db", "migrate"], envs=env, depends_on=backing.depends_on), self)
         # Scratch space: task logs live in MinIO, so nothing here needs to survive the host.
@@ -206,6 +218,7 @@ class Airflow(pulumi.ComponentResource):
         api_env = pulumi.Output.all(migrated_env, self.admin_password).apply(
             lambda v: [*v[0], f"AIRFLOW_ADMIN_PASSWORD={v[1]}"])
         dags = dag_uploads()
+        ca = Upload(CA_PATH, args.ca_certificate)
         self.components = {
             component: service_container(f"{name}-{component}", ContainerArgs(
                 placement=replace(where, container_name=f"{where.container_name}-{component}"),
@@ -213,7 +226,7 @@ class Airflow(pulumi.ComponentResource):
                 envs=api_env if component == "api-server" else migrated_env,
                 command=command,
                 volumes=(VolumeMount(logs.name, f"{AIRFLOW_HOME}/logs"),),
-                uploads=() if component == "api-server" else tuple(dags),
+                uploads=(ca,) if component == "api-server" else (ca, *dags),
                 wait_timeout=600,
             ), self)
             for component, (command, healthcheck) in components(ports).items()

@@ -21,15 +21,19 @@ from components.platform.credentials import generated_password
 from components.platform.services import SERVICES
 
 CONFIG_PATH = "/app/pythonpath/superset_config.py"
+CA_PATH = "/app/pythonpath/lakehouse-ca.pem"  # the stack's CA, which issued Trino's certificate
+TRINO_USER = "superset"
 ADMIN_USER = "admin"
 TRINO_DATABASE_NAME = "Lakehouse (Trino iceberg)"
 _PORT = SERVICES["superset"].ports["http"].container
 HEALTHCHECK = Healthcheck(test=("CMD", "curl", "-fsS", f"http://localhost:{_PORT}/health"), start_period="60s")
 
 
-def trino_uri(hostport: str, catalog: str = "iceberg") -> str:
-    """Trino without authentication on plain HTTP: a user name and no password (a password forces TLS)."""
-    return f"trino://superset@{hostport}/{catalog}"
+def trino_uri(hostport: str, password: str, catalog: str = "iceberg") -> str:
+    """Superset's Trino login on the coordinator's HTTPS port. The URI alone does not make the trino
+    dialect use HTTPS (it then refuses the password: "TLS/SSL is required for authentication"), so
+    `DB_CONNECTION_MUTATOR` in superset_config.py adds the scheme and the CA to every trino:// engine."""
+    return f"trino://{TRINO_USER}:{password}@{hostport}/{catalog}"
 
 
 WEB_TIMEOUT_S = 120
@@ -48,6 +52,16 @@ def superset_config(database_uri: str) -> str:
         "ROW_LIMIT = 5000",
         f"SUPERSET_WEBSERVER_TIMEOUT = {WEB_TIMEOUT_S}",
         'FEATURE_FLAGS = {"ENABLE_TEMPLATE_PROCESSING": False}',
+        f"LAKEHOUSE_CA_FILE = {CA_PATH!r}",
+        "",
+        "",
+        "def DB_CONNECTION_MUTATOR(sqlalchemy_url, params, username, security_manager, source):  # noqa: N802",
+        '    """Every trino:// engine talks HTTPS and trusts only the stack\'s CA."""',
+        '    if sqlalchemy_url.get_backend_name() == "trino":',
+        '        connect_args = params.setdefault("connect_args", {})',
+        '        connect_args["http_scheme"] = "https"',
+        '        connect_args["verify"] = LAKEHOUSE_CA_FILE',
+        "    return sqlalchemy_url, params",
         "",
     ])
 
@@ -77,7 +91,9 @@ def init_script() -> str:
 @dataclass(frozen=True)
 class SupersetArgs:
     backing: BackingArgs
-    trino_hostport: str
+    trino_hostport: str  # the coordinator's HTTPS port as Superset reaches it
+    trino_password: pulumi.Output[str]
+    ca_certificate: pulumi.Input[str]
 
 
 class Superset(pulumi.ComponentResource):
@@ -88,19 +104,19 @@ class Superset(pulumi.ComponentResource):
         self.admin_user = ADMIN_USER
         self.admin_password = generated_password(f"{name}-admin-password", self, length=24).result
         secret_key = generated_password(f"{name}-secret-key", self, length=64).result
-        trino = trino_uri(args.trino_hostport)
-        job_envs = pulumi.Output.all(secret_key, self.admin_password).apply(
-            lambda secrets: init_env(secrets[0], secrets[1], trino))
+        job_envs = pulumi.Output.all(secret_key, self.admin_password, args.trino_password).apply(
+            lambda secrets: init_env(secrets[0], secrets[1], trino_uri(args.trino_hostport, secrets[2])))
         config = Upload(CONFIG_PATH, backing.database.password.apply(
             lambda password: superset_config(backing.sqlalchemy(password))))
+        ca = Upload(CA_PATH, args.ca_certificate)
         self.init = run_job(f"{name}-init", JobArgs.of(
-            where, "init", ["bash", "-c", init_script()], envs=job_envs, uploads=(config,),
+            where, "init", ["bash", "-c", init_script()], envs=job_envs, uploads=(config, ca),
             depends_on=backing.depends_on), self)
         self.container = service_container(name, ContainerArgs(
             placement=where,
             healthcheck=HEALTHCHECK,
             envs=after_success(self.init, secret_key.apply(superset_env)),
-            uploads=(config,),
+            uploads=(config, ca),
             wait_timeout=300,
         ), self)
         self.register_outputs({"container": self.container.name, "adminUser": self.admin_user,

@@ -13,8 +13,28 @@ from components.catalogs.layer import Catalogs
 from components.platform.config import LakehouseConfig
 from components.storage.data import DataLayer
 from components.platform.hosts import DockerHost
+from components.platform.tls import CertificateAuthority
 from components.compute.spark import Spark, SparkArgs
 from components.compute.trino import Trino, TrinoArgs
+from components.platform.containers import Upload
+from components.platform.credentials import generated_password
+from components.platform.endpoints import resolve
+
+# The stack's CA in JupyterLab (the image's home, outside the notebooks volume).
+JUPYTER_CA_PATH = "/home/jovyan/lakehouse-ca.pem"
+
+
+def jupyter_trino_env(url: str, password: str) -> list[str]:
+    """Trino for notebooks: `trino.dbapi.connect(host=..., port=..., http_scheme="https", user=TRINO_USER,
+    auth=trino.auth.BasicAuthentication(TRINO_USER, TRINO_PASSWORD), verify=LAKEHOUSE_CA_FILE)`.
+    `REQUESTS_CA_BUNDLE` stays unset: it would replace the public roots for every request of the kernel."""
+    return [f"TRINO_URL={url}", "TRINO_USER=jupyter", f"TRINO_PASSWORD={password}",
+            f"LAKEHOUSE_CA_FILE={JUPYTER_CA_PATH}"]
+
+
+def jupyter_mlflow_env(url: str, password: str) -> list[str]:
+    """MLflow's client reads these on every request (`mlflow.set_tracking_uri` is not needed)."""
+    return [f"MLFLOW_TRACKING_URI={url}", "MLFLOW_TRACKING_USERNAME=jupyter", f"MLFLOW_TRACKING_PASSWORD={password}"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +44,7 @@ class ComputePlaneArgs:
     artifacts: Mapping[str, ArtifactStore]
     data: DataLayer
     catalogs: Catalogs
+    ca: CertificateAuthority
 
 
 class ComputePlane(pulumi.ComponentResource):
@@ -32,13 +53,22 @@ class ComputePlane(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         iceberg_ready = (args.catalogs.iceberg_rest.container, args.catalogs.iceberg_rest.namespaces)
         self.trino = Trino(f"{name}-trino", TrinoArgs(
-            config=args.config, hosts=args.hosts, s3=args.data.access["trino"].s3,
+            config=args.config, hosts=args.hosts, s3=args.data.access["trino"].s3, ca=args.ca,
             depends_on=(*iceberg_ready, args.catalogs.hive_metastore.container),
         ), child)
+        jupyter = args.config.services["jupyter"].instances[0]
+        trino = resolve(args.config, "trino", "https", jupyter)
+        mlflow = resolve(args.config, "mlflow", "http", jupyter)
+        # The notebooks' MLflow login; the MLflow component creates it on the server.
+        self.jupyter_mlflow_password = generated_password(f"{name}-jupyter-mlflow-password", self, length=24).result
         self.spark = Spark(f"{name}-spark", SparkArgs(
             config=args.config, hosts=args.hosts, s3=args.data.access["spark"].s3,
             jars_volumes={host: store.verified_volume for host, store in args.artifacts.items()},
             depends_on=iceberg_ready, notebooks_s3=args.data.access["jupyter"].s3,
+            jupyter_client_env=pulumi.Output.all(self.trino.passwords["jupyter"], self.jupyter_mlflow_password).apply(
+                lambda v: [*jupyter_trino_env(trino.url("https"), v[0]),
+                           *jupyter_mlflow_env(mlflow.url(), v[1])]),
+            jupyter_client_uploads=(Upload(JUPYTER_CA_PATH, self.trino.ca_certificate),),
         ), child)
         self.register_outputs({"trinoUrl": self.trino.url, "sparkMasterUrl": self.spark.master_url,
                                "jupyterUrl": self.spark.jupyter_url, "sparkConnectUrl": self.spark.connect_url})

@@ -219,6 +219,9 @@ class SparkArgs:
     jars_volumes: dict[str, pulumi.Input[str]]  # verified artifact volume by host
     depends_on: Sequence[pulumi.Resource]
     notebooks_s3: S3Credentials  # JupyterLab's own user, for its notebook store
+    # What the notebooks get to reach other services as their own client (logins, the stack's CA).
+    jupyter_client_env: pulumi.Input[Sequence[str]] = ()
+    jupyter_client_uploads: Sequence[Upload] = ()
 
 
 class Spark(pulumi.ComponentResource):
@@ -282,10 +285,12 @@ class Spark(pulumi.ComponentResource):
         beside_connect = lab.host == server.host
         self.jupyter = self._container(
             f"{name}-jupyter", jupyter, _http_probe(lab.ports["lab"], "/api"),
-            envs=pulumi.Output.all(self.jupyter_token, self.connect_token, args.notebooks_s3.secret_key).apply(
+            envs=pulumi.Output.all(self.jupyter_token, self.connect_token, args.notebooks_s3.secret_key,
+                                   args.jupyter_client_env).apply(
                 lambda v: [*jupyter_env(v[0], lab.ports["lab"], config.region, v[1] if beside_connect else None),
-                           *store.env(v[2])]),
-            uploads=(Upload(DEFAULTS, defaults), Upload(NOTEBOOK_STORE_CONFIG, NOTEBOOK_STORE_SOURCE)),
+                           *store.env(v[2]), *v[3]]),
+            uploads=(Upload(DEFAULTS, defaults), Upload(NOTEBOOK_STORE_CONFIG, NOTEBOOK_STORE_SOURCE),
+                     *args.jupyter_client_uploads),
             volumes=(VolumeMount(notebooks.name, NOTEBOOKS),),
             depends_on=[self.master])
         self.register_outputs({"masterUrl": self.master_url, "masterUiUrl": self.master_ui_url,

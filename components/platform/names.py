@@ -21,10 +21,11 @@ from typing import Mapping, Optional
 from components.platform.config import LakehouseConfig
 from components.platform.endpoints import Endpoint, resolve
 
-# The services with a web UI: the named port of the service table that serves it, and what it is.
+# The services with a web UI: the named port of the service table that serves it, and what it is
+# (Trino's UI is on its HTTPS port; its plain HTTP port refuses clients).
 UIS: Mapping[str, tuple[str, str]] = MappingProxyType({
     "minio": ("console", "MinIO console"),
-    "trino": ("http", "Trino web UI"),
+    "trino": ("https", "Trino web UI"),
     "spark": ("ui", "Spark master UI"),
     "jupyter": ("lab", "JupyterLab"),
     "mlflow": ("http", "MLflow"),
@@ -44,7 +45,8 @@ class UiName:
 
     @property
     def url(self) -> str:
-        return f"http://{self.fqdn}:{self.endpoint.port}"
+        scheme = "https" if UIS[self.service][0] == "https" else "http"
+        return f"{scheme}://{self.fqdn}:{self.endpoint.port}"
 
     @property
     def ip(self) -> Optional[ipaddress.IPv4Address | ipaddress.IPv6Address]:

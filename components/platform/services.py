@@ -46,6 +46,8 @@ class Service:
     ports: Mapping[str, Port] = field(default_factory=dict)
     grants: tuple[Grant, ...] = ()
     database: Optional[str] = None
+    # More databases owned by the same role (MLflow's basic-auth user store beside its tracking store).
+    extra_databases: tuple[str, ...] = ()
     replicas: Optional[int] = None  # None: runs once; a number: default instance count of a scaled service
     artifacts: tuple[str, ...] = ()  # names in components.platform.artifacts.ARTIFACTS, present at run time
     containers: int = 1  # long-running containers per instance, each with the service's memory limit
@@ -116,7 +118,8 @@ _TABLE = (
     Service("hive-metastore", Plane.STORAGE, image="apache/hive:4.0.1", memory="1g",
             ports={"thrift": Port(9083, 9083)}, grants=(Grant("warehouse", "hive/"),), database="metastore",
             artifacts=("postgresql-jdbc",)),
-    Service("trino", Plane.COMPUTE, image=_TRINO_IMAGE, memory="4g", ports={"http": Port(8080, 8080)},
+    Service("trino", Plane.COMPUTE, image=_TRINO_IMAGE, memory="4g",
+            ports={"http": Port(8080, 8080), "https": Port(8443, 8443)},
             grants=(_WAREHOUSE, _LANDING_READ)),
     Service("trino-worker", Plane.COMPUTE, image=_TRINO_IMAGE, memory="4g", ports={"http": Port(8090, 8090)},
             replicas=1),
@@ -135,7 +138,8 @@ _TABLE = (
                    "ui": Port(4050, 4050)},
             artifacts=_SPARK_JARS),
     Service("mlflow", Plane.STORAGE, image="ghcr.io/mlflow/mlflow:v3.17.0-full", memory="1g",
-            ports={"http": Port(5000, 5000)}, grants=(Grant("mlflow"),), database="mlflow"),
+            ports={"http": Port(5000, 5000)}, grants=(Grant("mlflow"),), database="mlflow",
+            extra_databases=("mlflow_auth",)),
     Service("superset", Plane.STORAGE, image="apache/superset:6.1.0-dev", memory="2g",
             ports={"http": Port(8088, 8088)}, database="superset"),
     # Four components (api-server, scheduler, dag-processor, triggerer) of one service, each with this memory.
@@ -164,6 +168,6 @@ def access_markdown() -> str:
 
     rows = ["| service | MinIO user: access | database (owned by its role) |", "| --- | --- | --- |"]
     rows += [f"| {s.name} | {'`' + s.ident + '`: ' + ', '.join(map(grant, s.grants)) if s.grants else '-'} | "
-             f"{'`' + s.database + '` (`' + s.ident + '`)' if s.database else '-'} |"
+             f"{', '.join(f'`{d}`' for d in (s.database, *s.extra_databases)) + ' (`' + s.ident + '`)' if s.database else '-'} |"
              for s in SERVICES.values() if s.grants or s.database]
     return "\n".join(rows) + "\n"

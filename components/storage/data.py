@@ -167,6 +167,8 @@ class DataLayer(pulumi.ComponentResource):
         role = postgresql.Role(f"{name}-db-role", name=service.ident, login=True, password=password,
                                opts=on_postgres)
         postgresql.Database(f"{name}-db", name=service.database, owner=role.name, opts=on_postgres)
+        for extra in service.extra_databases:
+            postgresql.Database(f"{name}-{extra.replace('_', '-')}-db", name=extra, owner=role.name, opts=on_postgres)
         return DatabaseCredentials(database=service.database, user=service.ident, password=password)
 
     def _connection_details(self, minio: Endpoint, postgres: Endpoint) -> pulumi.Output[dict[str, Any]]:

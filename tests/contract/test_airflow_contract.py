@@ -133,10 +133,12 @@ def test_the_trino_and_spark_connect_connections_parse_into_their_hooks(airflow,
     script = (
         "from airflow.providers.trino.hooks.trino import TrinoHook\n"
         "c = TrinoHook.get_connection('trino_default')\n"
-        "print('TRINO', c.conn_type, c.host, c.port, c.login, c.extra_dejson.get('catalog'))\n")
+        "print('TRINO', c.conn_type, c.host, c.port, c.login, c.extra_dejson.get('catalog'), "
+        "c.extra_dejson.get('protocol'), c.extra_dejson.get('verify'), bool(c.password))\n")
     result = scheduler.exec(["python", "-c", script])
     assert result.returncode == 0, result.stderr[-3000:]
-    assert marked(result.stdout)["TRINO"].startswith("trino 127.0.0.1 ")
+    ca = scheduler.files["/opt/airflow/lakehouse-ca.pem"]
+    assert marked(result.stdout)["TRINO"] == f"trino 127.0.0.1 {loopback.port(8443)} airflow iceberg https {ca} True"
     token = contract_run.envs("compute-spark-connect-container")["SPARK_CONNECT_AUTHENTICATE_TOKEN"]
     assert re.fullmatch(rf"sc://localhost:\d+/;token={token}", spark_connect_url(scheduler))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import subprocess
 import textwrap
 
@@ -30,6 +31,17 @@ def flag(argv: list[str], name: str) -> str:
     return argv[argv.index(name) + 1]
 
 
+def admin_login(local) -> dict[str, str]:
+    """The server runs the basic-auth app: clients log in (here as the admin the server creates)."""
+    return {"MLFLOW_TRACKING_USERNAME": local.env["MLFLOW_AUTH_ADMIN_USERNAME"],
+            "MLFLOW_TRACKING_PASSWORD": local.env["MLFLOW_AUTH_ADMIN_PASSWORD"]}
+
+
+def basic(login: dict[str, str]) -> str:
+    pair = f"{login['MLFLOW_TRACKING_USERNAME']}:{login['MLFLOW_TRACKING_PASSWORD']}"
+    return "Basic " + base64.b64encode(pair.encode()).decode()
+
+
 def test_the_installed_mlflow_is_the_image_version(contract_run):
     repository, tag = split_reference(next(r.inputs["name"] for r in contract_run.of_type(
         "docker:index/remoteImage:RemoteImage") if "mlflow" in r.inputs["name"]))
@@ -55,7 +67,7 @@ def test_server_answers_health_and_logs_an_artifact_into_the_mlflow_bucket(mlflo
     # The client has no S3 credentials: the artifact goes through the server's proxy.
     result = subprocess.run([str(IMAGES["ghcr.io/mlflow/mlflow"].bin / "python"), "-c", client,
                              f"http://127.0.0.1:{port}", str(local.root / "tmp")],
-                            env={"PATH": "/usr/bin:/bin", "HOME": str(local.root / "home")},
+                            env={"PATH": "/usr/bin:/bin", "HOME": str(local.root / "home"), **admin_login(local)},
                             capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr[-3000:]
     artifact_uri, run_id = result.stdout.split()[-2:]
@@ -74,10 +86,10 @@ def test_allowed_hosts_accept_the_listed_names_and_refuse_others(mlflow):
     api = f"http://127.0.0.1:{port}/api/2.0/mlflow/experiments/search?max_results=1"
     for name in allowed:
         host = name.replace("*", "5000")
-        status, body = http_get(api, {"Host": host})
+        status, body = http_get(api, {"Host": host, "Authorization": basic(admin_login(local))})
         assert status == 200, f"Host {host}: {status} {body[:200]!r}"
     for host in ("evil.example", "evil.example:5000", "192.168.10.99:5000"):
-        status, _ = http_get(api, {"Host": host})
+        status, _ = http_get(api, {"Host": host, "Authorization": basic(admin_login(local))})
         assert status == 403, f"Host {host} was accepted"
 
 

@@ -58,7 +58,7 @@ def test_superset_init_is_repeatable_and_registers_trino_by_name():
     assert "superset fab reset-password --username admin" in script, "a re-run converges on the generated password"
     assert script.endswith('superset set-database-uri --database_name "Lakehouse (Trino iceberg)" '
                            '--uri "$SUPERSET_TRINO_URI"')
-    assert trino_uri("192.168.10.31:8080") == "trino://superset@192.168.10.31:8080/iceberg"
+    assert trino_uri("192.168.10.31:8443", "pw") == "trino://superset:pw@192.168.10.31:8443/iceberg"
 
 
 def test_mlflow_command_env_and_allowed_hosts():
@@ -69,7 +69,7 @@ def test_mlflow_command_env_and_allowed_hosts():
     assert mlflow_command("mlflow", "h", "o") == [
         "mlflow", "server", "--host", "0.0.0.0", "--port", "5000", "--workers", "2",
         "--artifacts-destination", "s3://mlflow/", "--serve-artifacts", "--allowed-hosts", "h",
-        "--cors-allowed-origins", "o"]
+        "--cors-allowed-origins", "o", "--app-name", "basic-auth"]
     database = DatabaseCredentials("mlflow", "mlflow", None)
     uri = sqlalchemy_url("lakehouse-postgres:5432", database, "pw")
     assert uri == "postgresql+psycopg2://mlflow:pw@lakehouse-postgres:5432/mlflow"
@@ -87,11 +87,12 @@ def test_fernet_key_is_url_safe_base64_of_32_bytes():
 
 
 def test_airflow_connections_parse_with_the_right_hosts_ports_and_catalog():
-    conns = connections(Endpoint("192.168.10.31", 8080), S3, Endpoint("localhost", 15002), "t0ken")
+    conns = connections(Endpoint("192.168.10.31", 8443), S3, Endpoint("localhost", 15002), "t0ken", "tr1no")
     assert sorted(conns) == ["AIRFLOW_CONN_MINIO", "AIRFLOW_CONN_SPARK_CONNECT_DEFAULT", "AIRFLOW_CONN_TRINO_DEFAULT"]
     trino = json.loads(conns["AIRFLOW_CONN_TRINO_DEFAULT"])
-    assert (trino["conn_type"], trino["host"], trino["port"], trino["extra"]) == (
-        "trino", "192.168.10.31", 8080, {"catalog": "iceberg"})
+    assert (trino["conn_type"], trino["host"], trino["port"], trino["login"], trino["password"], trino["extra"]) == (
+        "trino", "192.168.10.31", 8443, "airflow", "tr1no",
+        {"catalog": "iceberg", "protocol": "https", "verify": "/opt/airflow/lakehouse-ca.pem"})
     minio = json.loads(conns["AIRFLOW_CONN_MINIO"])
     assert minio == {"conn_type": "aws", "login": "airflow", "password": "s3cr3t",
                      "extra": {"endpoint_url": "http://192.168.10.20:9000", "region_name": "us-east-1"}}
@@ -155,7 +156,8 @@ def test_the_dags_folder_loads_in_a_real_dagbag_and_the_spark_connect_hook_reads
                           "dags": {{d: sorted(bag.dags[d].task_ids) for d in bag.dags}},
                           "url": SparkConnectHook("spark_connect_default").get_connection_url()}}))
     """)
-    conn = connections(Endpoint("h", 8080), S3, Endpoint("localhost", 15002), "t0ken")["AIRFLOW_CONN_SPARK_CONNECT_DEFAULT"]
+    conn = connections(Endpoint("h", 8443), S3, Endpoint("localhost", 15002), "t0ken", "pw")[
+        "AIRFLOW_CONN_SPARK_CONNECT_DEFAULT"]
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
            "AIRFLOW_CONN_SPARK_CONNECT_DEFAULT": conn}
     result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
@@ -204,16 +206,16 @@ def test_dags_reach_the_scheduler_and_the_dag_processor(homelab: StackRun):
     expected = {u.path: u.content for u in dag_uploads()}
     assert "/opt/airflow/dags/lakehouse_connections.py" in expected
     for component in ("scheduler", "dag-processor", "triggerer"):
-        uploads = {u["file"]: u["content"] for u in homelab.named(f"apps-airflow-{component}-container").inputs[
-            "uploads"]}
-        assert uploads == expected
+        uploads = homelab.uploads(f"apps-airflow-{component}-container")
+        assert uploads == {**expected, "/opt/airflow/lakehouse-ca.pem": homelab.outputs["caCertificatePem"]}
 
 
 def test_superset_init_gates_the_web_container_and_registers_the_resolved_trino(homelab: StackRun):
     init = homelab.named("apps-superset-init")
     web = homelab.named("apps-superset-container")
     assert init.urn in web.property_dependencies["envs"]
-    assert homelab.envs("apps-superset-init")["SUPERSET_TRINO_URI"] == f"trino://superset@{COMPUTE}:8080/iceberg"
+    assert homelab.envs("apps-superset-init")["SUPERSET_TRINO_URI"] == (
+        f"trino://superset:{homelab.password('compute-trino-superset-password')}@{COMPUTE}:8443/iceberg")
     assert homelab.envs("apps-superset-init")["SUPERSET_ADMIN_PASSWORD"] == homelab.password("apps-superset-admin-password")
     assert set(homelab.envs("apps-superset-container")) == {"SUPERSET_SECRET_KEY", "GUNICORN_TIMEOUT"}
     config = homelab.uploads("apps-superset-container")["/app/pythonpath/superset_config.py"]
@@ -228,7 +230,7 @@ def test_superset_init_gates_the_web_container_and_registers_the_resolved_trino(
 def test_superset_on_one_host_reaches_trino_through_the_host_gateway(stack_runs):
     local = stack_runs["local"]
     assert local.envs("apps-superset-init")["SUPERSET_TRINO_URI"] == (
-        "trino://superset@host.docker.internal:8080/iceberg")
+        f"trino://superset:{local.password('compute-trino-superset-password')}@host.docker.internal:8443/iceberg")
     assert local.named("apps-superset-container").inputs["hosts"] == [
         {"host": "host.docker.internal", "ip": "host-gateway"}]
 
@@ -251,7 +253,9 @@ def test_mlflow_starts_only_after_its_schema_is_upgraded(stack_run: StackRun):
     assert upgrade.inputs["attach"] is True
     assert upgrade.inputs["command"] == ["bash", "-c", 'exec mlflow db upgrade "$MLFLOW_BACKEND_STORE_URI"']
     assert upgrade.inputs["image"] == server.inputs["image"]
-    assert stack_run.envs("apps-mlflow-db-upgrade") == stack_run.envs("apps-mlflow-container")
+    server_env = stack_run.envs("apps-mlflow-container")
+    assert {k: v for k, v in server_env.items() if not k.startswith(("MLFLOW_AUTH", "MLFLOW_FLASK"))} == (
+        stack_run.envs("apps-mlflow-db-upgrade")), "the upgrade job gets no auth settings"
     assert upgrade.urn in server.property_dependencies["envs"]
     assert stack_run.named("data-mlflow-db").urn in upgrade.dependencies
 

@@ -27,29 +27,45 @@ def test_trino_node_properties():
     }
 
 
+HTTPS = {
+    "http-server.https.enabled": "true",
+    "http-server.https.port": "8443",
+    "http-server.https.keystore.path": "/etc/trino/coordinator.pem",
+    "http-server.authentication.type": "PASSWORD",
+    "http-server.authentication.allow-insecure-over-http": "false",
+}
+
+
 def test_trino_coordinator_alone_schedules_work_on_itself():
-    assert parse_properties(java_properties(config_properties(True, 8080, "http://192.168.10.30:8080", 0))) == {
+    assert parse_properties(java_properties(config_properties(
+        True, 8080, "http://192.168.10.30:8080", 0, "s3cr3t", 8443))) == {
         "coordinator": "true",
         "node-scheduler.include-coordinator": "true",
         "http-server.http.port": "8080",
         "discovery.uri": "http://192.168.10.30:8080",
+        "internal-communication.shared-secret": "s3cr3t",
+        **HTTPS,
     }
 
 
 def test_trino_coordinator_with_workers_leaves_work_to_them():
-    assert parse_properties(java_properties(config_properties(True, 8080, "http://192.168.10.30:8080", 2))) == {
+    assert parse_properties(java_properties(config_properties(
+        True, 8080, "http://192.168.10.30:8080", 2, "s3cr3t", 8443))) == {
         "coordinator": "true",
         "node-scheduler.include-coordinator": "false",
         "http-server.http.port": "8080",
         "discovery.uri": "http://192.168.10.30:8080",
+        "internal-communication.shared-secret": "s3cr3t",
+        **HTTPS,
     }
 
 
 def test_trino_worker_is_not_a_coordinator_and_has_no_scheduling_key():
-    assert parse_properties(java_properties(config_properties(False, 8090, "http://192.168.10.30:8080", 1))) == {
+    assert parse_properties(java_properties(config_properties(False, 8090, "http://192.168.10.30:8080", 1, "s3cr3t"))) == {
         "coordinator": "false",
         "http-server.http.port": "8090",
         "discovery.uri": "http://192.168.10.30:8080",
+        "internal-communication.shared-secret": "s3cr3t",
     }
 
 

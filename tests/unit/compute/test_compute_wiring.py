@@ -29,11 +29,18 @@ def test_trino_catalogs_point_at_the_catalogs_and_minio_with_trinos_credentials(
 def test_trino_nodes_advertise_their_host_and_find_the_coordinator(homelab: StackRun):
     coordinator = homelab.uploads("compute-trino-container")
     worker = homelab.uploads("compute-trino-worker-1-container")
+    secret = homelab.password("compute-trino-shared-secret")
     assert properties(coordinator["/etc/trino/config.properties"]) == {
         "coordinator": "true", "node-scheduler.include-coordinator": "false",
-        "http-server.http.port": "8080", "discovery.uri": f"http://{COMPUTE}:8080"}
+        "http-server.http.port": "8080", "discovery.uri": f"http://{COMPUTE}:8080",
+        "internal-communication.shared-secret": secret,
+        "http-server.https.enabled": "true", "http-server.https.port": "8443",
+        "http-server.https.keystore.path": "/etc/trino/coordinator.pem",
+        "http-server.authentication.type": "PASSWORD",
+        "http-server.authentication.allow-insecure-over-http": "false"}
     assert properties(worker["/etc/trino/config.properties"]) == {
-        "coordinator": "false", "http-server.http.port": "8090", "discovery.uri": f"http://{COMPUTE}:8080"}
+        "coordinator": "false", "http-server.http.port": "8090", "discovery.uri": f"http://{COMPUTE}:8080",
+        "internal-communication.shared-secret": secret}
     assert properties(worker["/etc/trino/node.properties"])["node.internal-address"] == COMPUTE2, "workers start on compute2"
     assert properties(worker["/etc/trino/node.properties"])["node.id"] == "trino-worker-1"
     for node in ("compute-trino-container", "compute-trino-worker-1-container"):
@@ -89,7 +96,7 @@ def test_engines_start_only_after_the_catalogs_are_healthy(homelab: StackRun):
 
 
 def test_exports_of_the_engines(homelab: StackRun):
-    assert homelab.outputs["trinoUrl"] == f"http://{COMPUTE}:8080"
+    assert homelab.outputs["trinoUrl"] == f"https://{COMPUTE}:8443"
     assert homelab.outputs["sparkMasterUrl"] == f"spark://{COMPUTE}:7077"
     assert homelab.outputs["sparkMasterUiUrl"] == f"http://{COMPUTE}:8081"
     assert homelab.outputs["icebergRestUri"] == f"http://{NAS}:8181"

@@ -21,7 +21,7 @@ def test_each_ui_is_a_named_port_of_the_service_table():
 def test_homelab_exports_the_ui_urls_at_their_hosts(homelab: StackRun):
     assert homelab.outputs["uiUrls"] == {
         "minio": "http://minio.lakehouse.lan:9001",
-        "trino": "http://trino.lakehouse.lan:8080",
+        "trino": "https://trino.lakehouse.lan:8443",
         "spark": "http://spark.lakehouse.lan:8081",
         "jupyter": "http://jupyter.lakehouse.lan:8888",
         "mlflow": "http://mlflow.lakehouse.lan:5000",
@@ -62,10 +62,11 @@ def test_the_names_follow_the_endpoints_the_stack_exports(homelab: StackRun):
                 "jupyter": "jupyterUrl", "mlflow": "mlflowUrl", "superset": "supersetUrl", "airflow": "airflowUrl"}
     addresses = {"minio.lakehouse.lan": "192.168.10.20", "trino.lakehouse.lan": "192.168.10.31"}
     for service, output in exported.items():
-        name, port = urls[service].removeprefix("http://").split(":")
+        scheme, _, rest = urls[service].partition("://")
+        name, port = rest.split(":")
         assert homelab.outputs[output].endswith(f":{port}"), service
         if name in addresses:
-            assert homelab.outputs[output] == f"http://{addresses[name]}:{port}"
+            assert homelab.outputs[output] == f"{scheme}://{addresses[name]}:{port}"
 
 
 def test_without_a_domain_nothing_is_exported(stack_runs):

@@ -116,8 +116,9 @@ def test_least_privilege_examples(homelab: StackRun):
 def test_each_database_is_owned_by_its_service_role(homelab: StackRun):
     roles = {r.urn: r for r in homelab.of_type("postgresql:index/role:Role")}
     databases = homelab.of_type("postgresql:index/database:Database")
-    expected = {s.database: s.ident for s in SERVICES.values() if s.database}
+    expected = {d: s.ident for s in SERVICES.values() if s.database for d in (s.database, *s.extra_databases)}
     assert {d.inputs["name"]: d.inputs["owner"] for d in databases} == expected
+    assert expected["mlflow_auth"] == "mlflow", "MLflow's user store, apart from its tracking store"
     for database in databases:
         [role_urn] = database.property_dependencies["owner"]
         role = roles[role_urn]
