@@ -58,7 +58,8 @@ def _rich() -> Any:
         return None
 
 
-def print_table(results: Sequence[Result], stream: TextIO = sys.stdout, fancy: bool = True) -> None:
+def print_table(results: Sequence[Result], stream: Optional[TextIO] = None, fancy: bool = True) -> None:
+    stream = stream or sys.stdout
     modules = _rich() if fancy else None
     if modules is None:
         print(plain_table(results), file=stream)
@@ -80,7 +81,8 @@ def print_table(results: Sequence[Result], stream: TextIO = sys.stdout, fancy: b
 class Progress:
     """`on_start`/`on_done` for the runner: a live line of what runs (rich, on a terminal) or plain lines."""
 
-    def __init__(self, total: int, stream: TextIO = sys.stderr, fancy: bool = True):
+    def __init__(self, total: int, stream: Optional[TextIO] = None, fancy: bool = True):
+        stream = stream or sys.stderr
         self.total, self.stream, self.done, self.running = total, stream, 0, []
         modules = _rich() if fancy and getattr(stream, "isatty", lambda: False)() else None
         self._live = None
