@@ -302,15 +302,18 @@ def check_trino_catalog(login: out.TrinoLogin, catalog: str, expected: tuple[str
     auth_module = require("trino.auth", "trino")
     ca_file = None
     try:
-        verify: Any = True
+        session = _requests().Session()
         if login.ca_pem:
             with tempfile.NamedTemporaryFile("w", suffix=".pem", delete=False) as handle:
                 handle.write(login.ca_pem)
-            ca_file = verify = handle.name
+            ca_file = session.verify = handle.name
+            # requests lets REQUESTS_CA_BUNDLE (or CURL_CA_BUNDLE) win over a session's own CA file
+            # unless the session ignores the environment.
+            session.trust_env = False
         connection = dbapi.connect(
             host=login.host, port=login.port, user=login.user, http_scheme=login.scheme,
             auth=auth_module.BasicAuthentication(login.user, login.password) if login.password else None,
-            verify=verify, request_timeout=http_timeout, source="lakehouse-verify")
+            http_session=session, request_timeout=http_timeout, source="lakehouse-verify")
         try:
             cursor = connection.cursor()
             cursor.execute(f"SHOW SCHEMAS FROM {catalog}")

@@ -7,6 +7,7 @@ At most `workers` checks run at once.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from typing import Callable, Optional, Sequence
 
 from verify.checks import Check, CheckFailed
 from verify.outputs import MissingOutput
+
+MAX_DETAIL = 300
 
 
 @dataclass(frozen=True)
@@ -31,8 +34,14 @@ class Result:
 def describe(error: BaseException) -> str:
     if isinstance(error, (CheckFailed, MissingOutput)):
         return str(error)
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
+    text = " ".join(str(error).split())
+    # gRPC errors (Spark Connect) bury the server's answer in a multi-line repr: `details = "..."`.
+    details = re.search(r'details = "([^"]*)"', text)
+    if details:
+        text = details.group(1)
+    if len(text) > MAX_DETAIL:
+        text = text[:MAX_DETAIL - 3] + "..."
+    return f"{type(error).__name__}: {text}".rstrip(": ")
 
 
 def run_one(check: Check) -> Result:

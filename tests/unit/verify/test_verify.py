@@ -258,6 +258,14 @@ def test_the_runner_reports_each_check_in_order_with_timeouts():
     assert results[3].seconds < 1
 
 
+def test_a_failure_is_one_line_with_the_servers_own_words():
+    grpc = RuntimeError('<_MultiThreadedRendezvous of RPC that terminated with:\n\tstatus = StatusCode.UNAUTHENTICATED'
+                        '\n\tdetails = "Invalid authentication token"\n\tdebug_error_string = "..."\n>')
+    assert runner.describe(grpc) == "RuntimeError: Invalid authentication token"
+    assert runner.describe(ValueError("a\n  b")) == "ValueError: a b"
+    assert len(runner.describe(ValueError("x" * 1000))) == len("ValueError: ") + runner.MAX_DETAIL
+
+
 def test_checks_run_concurrently_up_to_the_worker_limit():
     running, peak, lock = [0], [0], threading.Lock()
 
