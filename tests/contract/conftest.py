@@ -66,6 +66,14 @@ def s3(contract_run, workdir, loopback) -> Iterable[S3]:
 
 
 @pytest.fixture(scope="session")
+def verify_outputs(contract_run, loopback, postgres, s3) -> dict:
+    """The stack outputs as `python -m verify` reads them, every address folded onto loopback (after the
+    storage stand-ins took their ports, so the `services` entries point at them)."""
+    import json
+    return json.loads(loopback.value("OUTPUTS", json.dumps(contract_run.outputs)))
+
+
+@pytest.fixture(scope="session")
 def container(contract_run, workdir, loopback, postgres, s3) -> Callable[..., LocalContainer]:
     """`container("lakehouse-mlflow")`: a recorded container of the stack, ready to start locally."""
     def make(name: str, keep_flags: Iterable[str] = ()) -> LocalContainer:

@@ -16,6 +16,7 @@ from local_container import assert_fits
 from spark_server import start_spark_connect
 from harness import shipped_stacks
 from local_container import IMAGES, http_get, split_reference, wait_for
+from verify import checks as verify_checks, runner as verify_runner
 
 pytestmark = pytest.mark.contract
 MIGRATE = "lakehouse-airflow-migrate"
@@ -174,6 +175,27 @@ def test_the_dag_runs_through_the_local_executor_with_the_shared_jwt_secret(api,
     states = {t["task_id"]: t["state"] for t in tasks["task_instances"]}
     assert states["minio"] == "success" and states["spark_connect"] == "success", states
     assert states["trino"] == "failed", states
+
+
+def test_verify_finds_the_components_healthy_and_the_dags_imported(api, verify_outputs):
+    """`python -m verify`'s Airflow checks, from the stack's outputs folded onto loopback, against this api-server."""
+    base, _ = api
+    assert verify_outputs["airflowUrl"] == base
+    planned = verify_checks.select(verify_checks.plan(verify_outputs), ["airflow"], [])
+    results = {r.name: r for r in verify_runner.run(planned)}
+    assert all(r.ok for r in results.values()), results
+    assert results["airflow/health"].detail == "healthy: dag_processor, metadatabase, scheduler, triggerer"
+    assert results["airflow/dags"].detail.startswith(f"DAGs: {DAG}")
+
+
+def test_verify_demo_triggers_a_run_and_waits_a_bounded_time(api, verify_outputs):
+    """What `--demo` does, on the DAG this tier has: unpause, trigger, poll, give up at the timeout (its
+    spark_connect task waits for a Connect server this module does not run). The demo DAG is not here."""
+    base, password = api
+    with pytest.raises(verify_checks.CheckFailed, match=rf"{DAG} run \S+ still (queued|running) after 20 s"):
+        verify_checks.check_demo_run(base, "admin", password, DAG, timeout=20, http_timeout=30, poll=2)
+    with pytest.raises(verify_checks.CheckFailed, match="404"):
+        verify_checks.check_demo_run(base, "admin", password, "no_such_dag", timeout=10, http_timeout=30)
 
 
 @pytest.mark.parametrize("stack", shipped_stacks())

@@ -13,6 +13,7 @@ import pytest
 from local_container import assert_fits
 from harness import shipped_stacks, unwrap
 from local_container import IMAGES, http_get, split_reference, wait_for
+from verify import checks as verify_checks, runner as verify_runner
 
 pytestmark = pytest.mark.contract
 INIT, WEB = "lakehouse-superset-init", "lakehouse-superset"
@@ -96,6 +97,17 @@ def test_the_admin_logs_in_with_the_generated_password_only(superset, init_runs)
     status, body = login(base, password)
     assert status == 200 and body.get("access_token"), (status, body)
     assert login(base, "not-the-password")[0] == 401
+
+
+def test_verify_logs_in_and_finds_the_trino_database(superset, verify_outputs):
+    """`python -m verify`'s Superset check, from the stack's outputs folded onto loopback, against this server."""
+    web, _ = superset
+    assert verify_outputs["supersetUrl"] == web_url(web)
+    [result] = verify_runner.run(verify_checks.select(verify_checks.plan(verify_outputs), ["superset"], []))
+    assert result.ok and result.detail == f"admin logged in; databases: {TRINO_DATABASE}", result
+    wrong = verify_runner.run_one(verify_checks.Check("superset", lambda: verify_checks.check_superset_database(
+        web_url(web), "admin", "not-the-password", 30)))
+    assert not wrong.ok and "HTTP 401" in wrong.detail, wrong
 
 
 @pytest.mark.parametrize("stack", shipped_stacks())
