@@ -160,7 +160,9 @@ class Loopback:
         """Addresses in free text (URLs, `host:port`, JDBC strings, shell commands)."""
         def replace(match: re.Match) -> str:
             port = next((g for g in match.groups() if g is not None), None)
-            return LOOPBACK if port is None else f"{LOOPBACK}:{self.port(int(port))}"
+            # `localhost` stays a name: a Spark Connect client sends its token without TLS only to it.
+            host = "localhost" if match.group(0).startswith("localhost") else LOOPBACK
+            return host if port is None else f"{host}:{self.port(int(port))}"
         text = self._address.sub(replace, text)
         # a port given as a flag (`--port 8082`, also inside `bash -c` strings)
         return re.sub(r"(--(?:webui-)?port[= ])(\d+)\b", lambda m: m.group(1) + str(self.port(int(m.group(2)))), text)
