@@ -39,7 +39,8 @@ def test_the_package_in_a_dags_folder_loads_in_a_real_dagbag(tmp_path):
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert loaded["errors"] == {}
     # .airflowignore keeps the library modules out of the bag; only DAG files are parsed.
-    assert loaded["files"] == ["lakehouse_connections.py", "lakehouse_demo/dags/taxi_pipeline.py"]
+    assert loaded["files"] == ["lakehouse_connections.py", "lakehouse_demo/dags/superset_refresh.py",
+                               "lakehouse_demo/dags/taxi_demand_model.py", "lakehouse_demo/dags/taxi_pipeline.py"]
     assert loaded["tasks"] == {
         "play_source": [], "land_changes": ["play_source"], "merge_lakehouse": ["land_changes"],
         "data_quality": ["land_changes", "merge_lakehouse"], "commit_watermark": ["data_quality", "land_changes"],

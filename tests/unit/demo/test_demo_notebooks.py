@@ -15,9 +15,9 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[3] / "lakehouse_demo" / "no
 KNOWN = {getattr(tables, n) for n in dir(tables) if n.isupper() and isinstance(getattr(tables, n), str)}
 
 
-def test_there_are_three_notebooks():
+def test_there_are_four_notebooks():
     assert [p.name for p in NOTEBOOKS] == ["01_explore_bronze_gold.ipynb", "02_time_travel.ipynb",
-                                           "03_trino_from_python.ipynb"]
+                                           "03_trino_from_python.ipynb", "04_demand_model.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -1,0 +1,147 @@
+"""The demand model's logic that needs no server: the promotion rule, the trigger's decisions, the DAGs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from types import SimpleNamespace
+
+import httpx
+import pytest
+
+from lakehouse_demo.ml import CHAMPION, registry
+from lakehouse_demo.ml.trigger import ChampionAliasTrigger
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.mark.parametrize("candidate, champion, promoted", [
+    (1.0, None, True), (0.9, 1.0, True), (1.0, 1.0, False), (1.1, 1.0, False)])
+def test_the_rule_promotes_only_a_strictly_better_candidate(candidate, champion, promoted):
+    assert registry.decide(candidate, champion) is promoted
+
+
+class FakeRegistry:
+    """The MlflowClient calls `promote` makes."""
+
+    def __init__(self, champion=None):
+        self.alias, self.tags = champion, {}
+
+    def set_registered_model_alias(self, name, alias, version):
+        assert alias == CHAMPION
+        self.alias = version
+
+    def set_model_version_tag(self, name, version, key, value):
+        self.tags.setdefault(version, {})[key] = value
+
+
+def test_promote_scores_both_versions_on_the_same_rows_and_moves_the_alias_only_when_better(monkeypatch):
+    # The unit virtualenv has no MLflow: the alias lookup is the fake's (the real one runs in tests/contract/demo).
+    monkeypatch.setattr(registry, "champion_version", lambda client, name: (
+        None if client.alias is None else SimpleNamespace(version=client.alias)))
+    scores = {"models:/m/1": 2.0, "models:/m/2": 3.0, "models:/m/3": 1.5}
+    seen = []
+
+    def score(uri, rows):
+        seen.append((uri, rows))
+        return scores[uri]
+
+    client = FakeRegistry()
+    assert registry.promote(client, "1", "holdout", score, "m").promoted and client.alias == "1"
+    worse = registry.promote(client, "2", "holdout-2", score, "m")
+    assert not worse.promoted and client.alias == "1" and worse.champion_score == 2.0
+    assert ("models:/m/1", "holdout-2") in seen  # the champion judged on the candidate's hold-out
+    assert registry.promote(client, "3", "holdout-3", score, "m").promoted and client.alias == "3"
+    assert client.tags["2"]["promotion"] == "rejected" and client.tags["3"]["promotion"] == "champion"
+
+
+def _trigger_with(responses):
+    """A trigger whose HTTP client answers from `responses` (version or None per poll)."""
+    answers = iter(responses)
+
+    def handler(request):
+        version = next(answers)
+        if version is None:
+            return httpx.Response(404, json={"error_code": "RESOURCE_DOES_NOT_EXIST"})
+        return httpx.Response(200, json={"model_version": {"version": version, "run_id": f"run{version}"}})
+    return ChampionAliasTrigger("http://mlflow:5000", "m"), httpx.AsyncClient(transport=httpx.MockTransport(handler))
+
+
+def test_the_trigger_fires_once_per_change_of_the_alias():
+    trigger, client = _trigger_with([None, "1", "1", "2", "2", "1"])
+
+    async def polls():
+        fired = []
+        for _ in range(6):
+            event = await trigger.poll(client)
+            if event is not None:
+                fired.append(event.payload["version"])
+                await trigger._set(event.payload["version"])
+        return fired
+    assert asyncio.run(polls()) == ["1", "2", "1"]
+
+
+def test_the_trigger_serializes_to_its_arguments():
+    path, kwargs = ChampionAliasTrigger("http://mlflow:5000/", "m", poll_interval=5).serialize()
+    assert path == "lakehouse_demo.ml.trigger.ChampionAliasTrigger"
+    assert ChampionAliasTrigger(**kwargs).serialize() == (path, kwargs)
+    assert kwargs["tracking_uri"] == "http://mlflow:5000"
+
+
+def test_the_gold_assets_are_the_ones_the_pipeline_publishes():
+    from lakehouse_demo.dags import taxi_pipeline
+    from lakehouse_demo.ml.assets import GOLD_ASSETS
+
+    assert [(a.name, a.uri) for a in GOLD_ASSETS] == [(a.name, a.uri) for a in taxi_pipeline.GOLD_ASSETS]
+
+
+def test_the_ml_and_bi_dags_load_in_a_real_dagbag(tmp_path):
+    dags = tmp_path / "dags"
+    shutil.copytree(ROOT / "dags", dags)
+    shutil.copytree(ROOT / "lakehouse_demo", dags / "lakehouse_demo", ignore=shutil.ignore_patterns("__pycache__"))
+    script = textwrap.dedent(f"""
+        import json
+        from pathlib import Path
+        from airflow.dag_processing.dagbag import BundleDagBag
+        from airflow.serialization.serialized_objects import DagSerialization
+        bag = BundleDagBag(dag_folder={str(dags)!r}, bundle_path=Path({str(dags)!r}))
+        def leaves(c):
+            return [c] if hasattr(c, "watchers") else [x for o in c.objects for x in leaves(o)]
+        out = {{"errors": bag.import_errors, "files": sorted(s.file for s in bag.dagbag_stats), "dags": {{}}}}
+        for dag_id in ("taxi_demand_training", "taxi_demand_scoring", "superset_refresh"):
+            dag = bag.dags[dag_id]
+            DagSerialization.to_dict(dag)  # what the DAG processor stores
+            assets = leaves(dag.schedule)
+            out["dags"][dag_id] = {{
+                "schedule": sorted(a.name for a in assets),
+                "watchers": sorted(w.trigger.serialize()[0] for a in assets for w in a.watchers),
+                "outlets": sorted(o.name for t in dag.tasks for o in t.outlets),
+            }}
+        print(json.dumps(out))
+    """)
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+           "MLFLOW_TRACKING_URI": "http://mlflow:5000"}
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=180,
+                            cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert loaded["errors"] == {}
+    assert loaded["files"] == ["lakehouse_connections.py", "lakehouse_demo/dags/superset_refresh.py",
+                               "lakehouse_demo/dags/taxi_demand_model.py", "lakehouse_demo/dags/taxi_pipeline.py"]
+    champion = "mlflow.taxi_hourly_demand@champion"
+    assert loaded["dags"]["taxi_demand_training"] == {
+        "schedule": ["iceberg.gold.hourly_zone_demand"], "watchers": [],
+        "outlets": ["iceberg.gold.model_versions"]}
+    assert loaded["dags"]["taxi_demand_scoring"] == {
+        "schedule": sorted([champion, "iceberg.gold.hourly_zone_demand"]),
+        "watchers": ["lakehouse_demo.ml.trigger.ChampionAliasTrigger"],
+        "outlets": ["iceberg.gold.demand_predictions", "iceberg.gold.model_versions"]}
+    assert loaded["dags"]["superset_refresh"]["schedule"] == sorted([
+        "iceberg.gold.daily_zone_revenue", "iceberg.gold.daily_borough_revenue", "iceberg.gold.hourly_zone_demand",
+        "iceberg.gold.demand_predictions", "iceberg.gold.model_versions"])
