@@ -12,6 +12,7 @@ and each generated password has a unique, recognisable value so tests can look f
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -184,6 +185,10 @@ def _configure(config: dict[str, Any]) -> None:
 
 def run_stack(stack: str, overrides: Optional[dict[str, Any]] = None, drop: tuple[str, ...] = ()) -> StackRun:
     """Run `__main__.py` with the stack's config (+ `overrides`, - `drop` keys) under mocks."""
+    try:  # a test that ran `asyncio.run` leaves no current loop behind; the mocks need one
+        asyncio.get_event_loop()
+    except RuntimeError:
+        asyncio.set_event_loop(asyncio.new_event_loop())
     config = {k: v for k, v in stack_config(stack).items() if k not in drop}
     config.update({k if ":" in k else f"{PROJECT}:{k}": v for k, v in (overrides or {}).items()})
     _configure(config)
