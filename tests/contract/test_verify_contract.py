@@ -253,8 +253,9 @@ def run_verify(outputs: dict, tmp_path: Path, *args: str) -> tuple[int, dict, st
 def test_every_check_passes_against_the_servers_and_stand_ins(verify_outputs, mlflow, spark_connect, stand_ins,
                                                                tmp_path):
     """One run of the command as a user runs it, Spark Connect through the override a tunnel needs."""
-    code, results, stderr = run_verify(verify_outputs, tmp_path, "--skip", "airflow,superset",
-                                       "--spark-connect", f"sc://localhost:{spark_connect}")
+    # The stack's Trino is HTTPS with logins: its outputs point at the HTTPS stand-in and its own CA.
+    code, results, stderr = run_verify({**verify_outputs, **stand_ins["secure"]}, tmp_path,
+                                       "--skip", "airflow,superset", "--spark-connect", f"sc://localhost:{spark_connect}")
     failed = {name: r["detail"] for name, r in results.items() if not r["ok"]}
     assert code == 0 and not failed, f"{failed}\n{stderr[-2000:]}"
     assert {n.split("/")[0] for n in results} == {"minio", "postgres", "iceberg-rest", "hive-metastore", "trino",
@@ -264,8 +265,8 @@ def test_every_check_passes_against_the_servers_and_stand_ins(verify_outputs, ml
     assert results["spark-connect"]["detail"] == "sum(range(10)) = 45 on Spark 4.1.2"
     assert results["hive-metastore"]["detail"] == "thrift get_all_databases: default"
     assert "Default" in results["mlflow"]["detail"]
-    assert sorted(s["sql"] for s in stand_ins["trino"]) == ["SHOW SCHEMAS FROM hive", "SHOW SCHEMAS FROM iceberg"]
-    assert {s["authorization"] for s in stand_ins["trino"]} == {None}, "plain HTTP: no password is sent"
+    assert sorted(s["sql"] for s in stand_ins["secure_trino"]) == ["SHOW SCHEMAS FROM hive", "SHOW SCHEMAS FROM iceberg"]
+    assert {s["user"] for s in stand_ins["secure_trino"]} == {"admin"}
 
 
 def test_trino_over_https_uses_the_stacks_ca_and_the_admin_login(verify_outputs, stand_ins, tmp_path):
