@@ -6,12 +6,10 @@ import pytest
 
 from components.catalogs.hive_metastore import hive_metastore_env, hive_site
 from components.catalogs.iceberg_rest import iceberg_rest_command, iceberg_rest_env
-from components.compute.trino import hive_catalog, iceberg_catalog
 from components.platform.artifacts import ARTIFACTS, JARS
-from components.platform.formats import java_properties
 from components.platform.s3 import S3Settings
 from components.storage.backing import jdbc_url
-from readers import parse_properties, parse_site_xml
+from readers import parse_site_xml
 
 S3 = S3Settings("http://lakehouse-minio:9000", "us-east-1", "trino", "s3cr3t")
 JDBC = "jdbc:postgresql://lakehouse-postgres:5432/iceberg"
@@ -112,32 +110,3 @@ def test_hive_metastore_classpath_names_only_the_driver_it_needs():
     env = dict(entry.split("=", 1) for entry in hive_metastore_env(768))
     assert env["HADOOP_CLASSPATH"].split(":") == ["/opt/hadoop/share/hadoop/tools/lib/*", ARTIFACTS["postgresql-jdbc"].path]
     assert f"{JARS}/*" not in env["HADOOP_CLASSPATH"], "a wildcard would load every jar on the volume"
-
-
-NATIVE_S3 = {
-    "fs.native-s3.enabled": "true",
-    "s3.endpoint": "http://lakehouse-minio:9000",
-    "s3.region": "us-east-1",
-    "s3.path-style-access": "true",
-    "s3.aws-access-key": "trino",
-    "s3.aws-secret-key": "s3cr3t",
-}
-
-
-def test_trino_hive_catalog():
-    assert parse_properties(java_properties(hive_catalog("thrift://192.168.10.20:9083", S3))) == {
-        "connector.name": "hive",
-        "hive.metastore.uri": "thrift://192.168.10.20:9083",
-        **NATIVE_S3,
-    }
-
-
-@pytest.mark.parametrize("render", [
-    lambda: iceberg_catalog("http://rest:8181", S3),
-    lambda: hive_catalog("thrift://hms:9083", S3),
-], ids=["iceberg", "hive"])
-def test_trino_catalogs_use_native_s3_and_no_legacy_hive_s3_keys(render):
-    parsed = parse_properties(java_properties(render()))
-    assert [key for key in parsed if key.startswith("hive.s3.")] == []
-    assert parsed["fs.native-s3.enabled"] == "true"
-

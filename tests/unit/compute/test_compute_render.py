@@ -7,7 +7,7 @@ import pytest
 from components.compute.spark import (Driver, Executors, connect_command, connect_env, connect_url, jupyter_env,
                                       master_command, security_defaults, spark_defaults, worker_command, worker_env)
 from components.platform import spark_sizing as sizing
-from components.compute.trino import config_properties, iceberg_catalog, jvm_config, node_properties
+from components.compute.trino import config_properties, hive_catalog, iceberg_catalog, jvm_config, node_properties
 from components.platform.formats import java_properties
 from components.platform.s3 import S3Settings
 from harness import StackRun
@@ -194,6 +194,24 @@ def test_jupyter_env():
     assert jupyter_env("t0ken", 8888, "us-east-1") == [
         "JUPYTER_TOKEN=t0ken", "JUPYTER_PORT=8888", "AWS_REGION=us-east-1"]
     assert jupyter_env("t0ken", 8888, "us-east-1", "c0nnect")[-1] == "SPARK_CONNECT_AUTHENTICATE_TOKEN=c0nnect"
+
+
+def test_trino_hive_catalog():
+    assert parse_properties(java_properties(hive_catalog("thrift://192.168.10.20:9083", S3))) == {
+        "connector.name": "hive",
+        "hive.metastore.uri": "thrift://192.168.10.20:9083",
+        **NATIVE_S3,
+    }
+
+
+@pytest.mark.parametrize("render", [
+    lambda: iceberg_catalog("http://rest:8181", S3),
+    lambda: hive_catalog("thrift://hms:9083", S3),
+], ids=["iceberg", "hive"])
+def test_trino_catalogs_use_native_s3_and_no_legacy_hive_s3_keys(render):
+    parsed = parse_properties(java_properties(render()))
+    assert [key for key in parsed if key.startswith("hive.s3.")] == []
+    assert parsed["fs.native-s3.enabled"] == "true"
 
 
 @pytest.mark.parametrize("limit_mb, heap", [(1536, 768), (2048, 1280), (4096, 3276), (8192, 6553)])
