@@ -436,7 +436,8 @@ def check_metastore(uri: str, http_timeout: float) -> str:
 def check_spark_connect(url: str) -> str:
     require("pyspark", "pyspark-client")
     from pyspark.sql import SparkSession
-    spark = SparkSession.builder.remote(url).getOrCreate()
+    # A new session for this URL: getOrCreate would hand back any session the process already has.
+    spark = SparkSession.builder.remote(url).create()
     try:
         total = spark.range(10).selectExpr("sum(id) AS total").first()["total"]
         version = spark.version
