@@ -28,6 +28,12 @@ def spark_python() -> Path:
     return require_demo(SPARK_VENV / "bin" / "python", "pyspark 4.1.2 (.ci/venv-spark)")
 
 
+def classic_env() -> dict[str, str]:
+    """This environment without what turns a new SparkSession into a Spark Connect client: pyspark's Connect client
+    sets SPARK_CONNECT_MODE_ENABLED in the process that used it, and child processes inherit it."""
+    return {k: v for k, v in os.environ.items() if k not in ("SPARK_CONNECT_MODE_ENABLED", "SPARK_REMOTE", "SPARK_API_MODE")}
+
+
 def spark_home() -> Path:
     lib = sorted((SPARK_VENV / "lib").glob("python3*/site-packages/pyspark"))
     return require_demo(lib[-1] if lib else SPARK_VENV / "lib" / "pyspark", "pyspark 4.1.2 (.ci/venv-spark)")

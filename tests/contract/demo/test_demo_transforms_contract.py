@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from spark_server import spark_python
+from spark_server import classic_env, spark_python
 from demo_standins import SnapshotTables, s3a_standin_reader
 from lakehouse_demo import extract, source, transforms
 from lakehouse_demo.tables import BRONZE_TRIPS, GOLD_DAILY_BOROUGH, GOLD_DAILY_ZONE, GOLD_HOURLY_ZONE, PIPELINE_RUNS
@@ -29,7 +29,8 @@ def test_every_statement_parses_with_sparks_own_parser_and_a_broken_one_does_not
     statements = list(transforms.statements())
     broken = transforms.MERGE_BRONZE.replace("ON t.trip_id = s.trip_id\n", "")  # the parser must notice
     result = subprocess.run([str(spark_python()), str(Path(__file__).with_name("spark_parse.py"))],
-                            input=json.dumps([*statements, broken]), capture_output=True, text=True, timeout=600)
+                            input=json.dumps([*statements, broken]), capture_output=True, text=True, timeout=600,
+                            env=classic_env())
     assert result.returncode == 0, result.stderr[-3000:]
     parsed = json.loads(result.stdout.strip().splitlines()[-1])
     assert [p.get("error") for p in parsed[:-1]] == [None] * len(statements)
