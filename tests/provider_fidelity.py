@@ -170,6 +170,19 @@ _REVIEWS = (
         notes='bucket is ForceNew; acl defaults to "private" and object_locking to false.',
     ),
     Review(
+        "minio:index/s3Object:S3Object",
+        "minio_s3_object",
+        MINIO,
+        "minio/resource_minio_s3_object.go",
+        15,
+        rules=(Rule(EXACTLY_ONE, ("source", "content", "content_base64"), 94,
+                    note="ConflictsWith pairwise (L45-55); Create fails when none is set"),),
+        notes="bucket_name and object_name are ForceNew; content_type, etag and version_id are Optional+Computed "
+        "(read back by StatObject, L138-146). Create fails unless one of source/content/content_base64 is set "
+        "(L94). Read never compares the content: a deleted object is recreated after a refresh, a changed one "
+        "is not noticed.",
+    ),
+    Review(
         "minio:index/s3BucketVersioning:S3BucketVersioning",
         "minio_s3_bucket_versioning",
         MINIO,

@@ -127,6 +127,15 @@ KEYS: tuple[Key, ...] = (
         "Cores of every executor (`spark.executor.cores`); at most `spark.workerCores`."),
     Key("spark.workerCores", "integer >= 1", "2",
         "Cores each Spark worker offers (`--cores`; unset, a worker would offer every core of its host)."),
+    Key("demo", "object", "", "The demo workload (`lakehouse_demo/`): NYC taxi trips from an operational database "
+        "through the lakehouse to an ML model and a dashboard."),
+    Key("demo.enabled", "boolean", "true",
+        "Deploy the demo: the `taxi_source` database, the reference data in `reference/taxi/`, the demo's DAGs and "
+        "their connections and packages in Airflow, its notebooks in JupyterLab, its Superset content and analyst "
+        "login. `false` leaves a clean platform."),
+    Key("demo.tripsPerDay", "integer >= 1", "200",
+        "New trips the operational source gets per day of the `taxi_pipeline` DAG (the run's `trips` parameter "
+        "by default)."),
     Key("services", "map of services", "{}", "Per-service overrides; names from the service table."),
     Key("services.<name>.host", "host name", "plane default",
         "Host of a single-instance service (storage: `storageHost`, compute: the first compute host; "
@@ -277,6 +286,12 @@ class SparkConfig:
 
 
 @dataclass(frozen=True)
+class DemoConfig:
+    enabled: bool = True
+    trips_per_day: int = 200
+
+
+@dataclass(frozen=True)
 class LakehouseConfig:
     prefix: str
     region: str
@@ -291,6 +306,11 @@ class LakehouseConfig:
     proxmox: Optional[ProxmoxConfig] = None
     spark: SparkConfig = SparkConfig()
     domain: Optional[str] = None  # friendly names of the web UIs: <service>.<domain>
+    demo: DemoConfig = DemoConfig()
+
+    def deploys(self, service: Service) -> bool:
+        """Whether the stack deploys this service's storage (a demo service only with the demo)."""
+        return self.demo.enabled or not service.demo
 
     def spark_executor_slots(self) -> int:
         """How many executors the Spark workers can host at once."""
@@ -678,9 +698,9 @@ def _instances(spec: Service, hosts: Sequence[str], replicas: int, base: Mapping
 def _parse_services(p: _Parser, hosts: Mapping[str, HostConfig], storage_host: Any,
                     compute_hosts: Any) -> dict[str, ServiceConfig]:
     overrides = p.mapping("services", p.top("services", {}))
-    for name in sorted(set(overrides) - set(SERVICES)):
-        p.problem(f"services.{name}", overrides[name],
-                  f"a known service name: {', '.join(sorted(SERVICES))}")
+    deployed = sorted(name for name, spec in SERVICES.items() if spec.image is not None)
+    for name in sorted(set(overrides) - set(deployed)):
+        p.problem(f"services.{name}", overrides[name], f"a known service name: {', '.join(deployed)}")
     services = {}
     placed: list[tuple[str, Instance]] = []
     hosts_of: dict[str, Any] = {}
@@ -764,6 +784,14 @@ def _parse_spark(p: _Parser) -> Optional[SparkConfig]:
         p.problem("spark.executorCores", cores, f"at most spark.workerCores ({worker_cores}): an executor runs on one worker")
         return None
     return SparkConfig(executor_memory_mb=parse_memory_mb(memory), executor_cores=cores, worker_cores=worker_cores)
+
+
+def _parse_demo(p: _Parser) -> Optional[DemoConfig]:
+    fields = p.mapping("demo", p.top("demo", {}), "demo")
+    enabled = p.check("demo.enabled", fields.get("enabled", True), lambda v: isinstance(v, bool), "true or false")
+    trips = p.check("demo.tripsPerDay", fields.get("tripsPerDay", 200), lambda v: _is_int(v, 1, 10_000_000),
+                    "a whole number of trips >= 1")
+    return None if _MISSING in (enabled, trips) else DemoConfig(enabled=enabled, trips_per_day=trips)
 
 
 def _check_spark(p: _Parser, spark: SparkConfig, services: Mapping[str, ServiceConfig]) -> None:
@@ -861,13 +889,14 @@ def parse(raw: Mapping[str, Any]) -> LakehouseConfig:
     spark = _parse_spark(p)
     if spark is not None:
         _check_spark(p, spark, services)
+    demo = _parse_demo(p)
     if p.problems:
         raise ConfigError(p.problems)
     return LakehouseConfig(prefix=prefix, region=region, purge_on_destroy=purge, landing_expiration_days=expiration,
                            noncurrent_expiration_days=noncurrent, log_retention_days=log_retention,
                            storage_host=storage_host, compute_hosts=compute_hosts, hosts=MappingProxyType(hosts),
                            services=MappingProxyType(services), proxmox=proxmox, spark=spark,
-                           domain=domain)
+                           domain=domain, demo=demo)
 
 
 _DAYS = "a whole number of days >= 1"

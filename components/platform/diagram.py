@@ -1,7 +1,7 @@
 """The architecture as a Mermaid flowchart, drawn from the service table and a stack's placement.
 
 One box per host (its address, what it is), one node per deployed instance with the host ports it
-publishes or listens on, and an edge for every bucket grant (to MinIO) and every owned database
+publishes or listens on (and one per database-only service), and an edge for every bucket grant (to MinIO) and every owned database
 (to PostgreSQL). The README's copy is the homelab stack's (`scripts/readme_tables.py`), kept equal
 by a test, so moving a service, a port or a grant redraws it.
 """
@@ -43,12 +43,15 @@ def mermaid(config: LakehouseConfig) -> str:
         lines.append(f'  pulumi -. "{how}" .-> host_{_id(host)}')
     if config.proxmox:
         lines.append('  pulumi -. "Proxmox API: VMs from a cloud image" .-> proxmox[("Proxmox VE")]')
-    for service in config.services.values():
-        spec = SERVICES[service.name]
+    # Services without a container own only storage: a database of their own is drawn as a node.
+    storage_only = [spec for spec in SERVICES.values() if spec.image is None and config.deploys(spec)]
+    lines += [f'  {_id(spec.name)}[("{spec.name}<br/>no container{", demo" if spec.demo else ""}")]'
+              for spec in storage_only]
+    for spec in [SERVICES[name] for name in config.services] + storage_only:
         if spec.grants and "minio" in config.services:
-            lines.append(f'  {_id(service.name)} -- "S3: {", ".join(map(_grant, spec.grants))}" --> minio')
+            lines.append(f'  {_id(spec.name)} -- "S3: {", ".join(map(_grant, spec.grants))}" --> minio')
         if spec.database and "postgres" in config.services:
-            lines.append(f'  {_id(service.name)} -- "database {spec.database}" --> postgres')
+            lines.append(f'  {_id(spec.name)} -- "database {spec.database}" --> postgres')
     lines.append("```")
     return "\n".join(lines) + "\n"
 

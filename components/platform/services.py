@@ -54,6 +54,7 @@ class Service:
     # A configured image's tag must match this (the group `version` is what the program derives from it).
     tag_pattern: Optional[str] = None
     follows: Optional[str] = None  # a singleton that always runs on the host of this other singleton
+    demo: bool = False  # part of the demo workload: deployed only while `demo.enabled` is on
 
     @property
     def host_network(self) -> bool:
@@ -87,6 +88,9 @@ BUCKETS: tuple[Bucket, ...] = (
     Bucket("notebooks", versioned=True,
            description="JupyterLab's notebooks: each save is a new version here, and a JupyterLab on a new VM "
                        "restores them; the VM's work folder is only a working copy."),
+    Bucket("reference",
+           description="Reference data the stack uploads and the pipelines read, never expiring: `taxi/` holds the "
+                       "demo's TLC taxi-zone lookup."),
     Bucket("logs", expires_after="log_retention_days",
            description="Logs that must outlive the compute VMs: `airflow/` holds Airflow's task logs (remote "
                        "logging); objects expire after `logRetentionDays`."),
@@ -148,7 +152,11 @@ _TABLE = (
             tag_pattern=r"(?P<version>\d+\.\d+\.\d+)-python3\.\d+",
             ports={"api": Port(8082, 8082), "scheduler-health": Port(8974, 8974), "logs": Port(8793, 8793),
                    "triggerer-logs": Port(8794, 8794)},
-            grants=(Grant("landing"), Grant("warehouse", write=False), Grant("logs", "airflow/")), database="airflow"),
+            grants=(Grant("landing"), Grant("warehouse", write=False), Grant("reference", write=False),
+                    Grant("logs", "airflow/")), database="airflow"),
+    # The demo's operational database (no container: a database and login in the stack's PostgreSQL that the
+    # demo's DAG plays a day of taxi activity into and extracts the change log from).
+    Service("taxi-source", Plane.STORAGE, database="taxi_source", demo=True),
 )
 
 SERVICES: Mapping[str, Service] = MappingProxyType({s.name: s for s in _TABLE})

@@ -1,4 +1,4 @@
-"""The data layer: buckets, and per-service MinIO users and PostgreSQL roles/databases.
+"""The data layer: buckets, per-service MinIO users and PostgreSQL roles/databases, and the reference data.
 
 Everything here is driven by `BUCKETS` and `SERVICES`: a service with grants gets its own
 MinIO user and a policy that names only its buckets/prefixes; a service with a database
@@ -9,6 +9,7 @@ are gated on them being healthy.
 from __future__ import annotations
 
 import json
+import mimetypes
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
@@ -22,6 +23,7 @@ from components.platform.endpoints import Endpoint, resolve
 from components.storage.minio import Minio
 from components.storage.postgres import Postgres
 from components.platform.services import BUCKETS, SERVICES, Bucket, Grant, Service
+from components.platform.workload import REFERENCE_BUCKET, reference_objects
 
 _READ = ["s3:GetObject"]
 _WRITE = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
@@ -128,7 +130,15 @@ class DataLayer(pulumi.ComponentResource):
                 database=self._database(f"{name}-{service.name}", service) if service.database else None,
             )
             for service in SERVICES.values()
-            if service.grants or service.database
+            if (service.grants or service.database) and args.config.deploys(service)
+        }
+        # The demo's reference data, owned by the stack: `pulumi up` uploads a changed file again, and
+        # `pulumi up --refresh` puts back an object deleted in MinIO.
+        self.reference_objects = {
+            key: minio.S3Object(f"{name}-reference-{key.replace('/', '-').replace('_', '-').replace('.', '-')}",
+                                bucket_name=self.buckets[REFERENCE_BUCKET].bucket, object_name=key, content=text,
+                                content_type=mimetypes.guess_type(key)[0], opts=self._on_minio())
+            for key, text in (reference_objects().items() if args.config.demo.enabled else ())
         }
         self.connection_details = self._connection_details(minio_endpoint, postgres_endpoint)
         self.register_outputs({"buckets": {b: r.bucket for b, r in self.buckets.items()},

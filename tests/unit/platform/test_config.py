@@ -74,8 +74,14 @@ def test_a_local_docker_host_needs_no_ssh():
      "lakehouse:noncurrentVersionExpirationDays = True: expected a whole number of days >= 1"),
     (minimal(prefix="Lake House"),
      "lakehouse:prefix = 'Lake House': expected a docker name of lower-case letters, digits, _ . -"),
-    (minimal(storagehost="nas"), "lakehouse:storagehost = 'nas': expected a known key: computeHosts, domain, hosts, landingExpirationDays, "
+    (minimal(storagehost="nas"), "lakehouse:storagehost = 'nas': expected a known key: computeHosts, demo, domain, hosts, landingExpirationDays, "
                                  "logRetentionDays, noncurrentVersionExpirationDays, prefix, proxmox, proxmoxApiToken, purgeOnDestroy, region, services, spark, storageHost, vms"),
+    (minimal(demo={"enabled": "no"}), "lakehouse:demo.enabled = 'no': expected true or false"),
+    (minimal(demo={"tripsPerDay": 0}), "lakehouse:demo.tripsPerDay = 0: expected a whole number of trips >= 1"),
+    (minimal(demo={"trips": 5}), "lakehouse:demo.trips = 5: expected one of the known fields: enabled, tripsPerDay"),
+    (minimal(services={"taxi-source": {"memory": "1g"}}),
+     "lakehouse:services.taxi-source = {'memory': '1g'}: expected a known service name: airflow, hive-metastore, "
+     "iceberg-rest, jupyter, minio, mlflow, postgres, spark, spark-connect, spark-worker, superset, trino, trino-worker"),
     (minimal(hosts={"nas": {**NAS, "adress": "x"}}),
      "lakehouse:hosts.nas.adress = 'x': expected one of the known fields: address, dockerHost, memory, ssh"),
 ])

@@ -60,7 +60,7 @@ def test_service_credentials_come_from_the_services_output(homelab):
     users = {u.service: u for u in outputs.s3_users(homelab.outputs)}
     logins = {login.service: login for login in outputs.postgres_logins(homelab.outputs)}
     assert set(users) == {"iceberg-rest", "hive-metastore", "trino", "spark", "jupyter", "mlflow", "airflow"}
-    assert set(logins) == {"iceberg-rest", "hive-metastore", "mlflow", "superset", "airflow"}
+    assert set(logins) == {"iceberg-rest", "hive-metastore", "mlflow", "superset", "airflow", "taxi-source"}
     assert (users["airflow"].access_key, users["airflow"].endpoint) == ("airflow", homelab.outputs["minioApiUrl"])
     assert (logins["hive-metastore"].database, logins["hive-metastore"].user, logins["hive-metastore"].port) == (
         "metastore", "hive_metastore", 5432)
@@ -74,7 +74,7 @@ def test_every_s3_user_of_the_stack_has_grants_in_the_service_table(homelab):
     for user in outputs.s3_users(homelab.outputs):
         assert checks.granted_prefixes(user.service), user.service
     assert checks.granted_prefixes("hive-metastore") == {"warehouse": "hive/"}
-    assert checks.granted_prefixes("airflow") == {"landing": "", "warehouse": "", "logs": "airflow/"}
+    assert checks.granted_prefixes("airflow") == {"landing": "", "warehouse": "", "reference": "", "logs": "airflow/"}
     with pytest.raises(CheckFailed, match="not in the service table"):
         checks.granted_prefixes("nonesuch")
 
@@ -122,7 +122,7 @@ def test_the_plan_has_a_check_per_promise_of_the_outputs(homelab):
     assert names == [
         "minio/airflow", "minio/hive-metastore", "minio/iceberg-rest", "minio/jupyter", "minio/mlflow", "minio/spark",
         "minio/trino", "postgres/airflow", "postgres/hive-metastore", "postgres/iceberg-rest", "postgres/mlflow",
-        "postgres/superset", "iceberg-rest", "hive-metastore", "trino/iceberg", "trino/hive", "spark-connect",
+        "postgres/superset", "postgres/taxi-source", "iceberg-rest", "hive-metastore", "trino/iceberg", "trino/hive", "spark-connect",
         "jupyter", "mlflow", "superset", "airflow/health", "airflow/dags"]
     demo = checks.plan(homelab.outputs, Options(demo=True, demo_timeout=600, timeout=5))
     assert demo[-1].name == "airflow/demo" and demo[-1].timeout == 660
