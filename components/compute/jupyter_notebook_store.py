@@ -4,7 +4,9 @@ The JupyterLab container's work folder lives on a compute VM, which `pulumi dest
 replacement) deletes. Loaded as a config file, this copies every file JupyterLab saves into the
 versioned `notebooks` bucket (a post-save hook: each save is a new object version) and, when the
 server starts, restores into the work folder every stored file it does not have. Renames and
-deletions in JupyterLab leave the old objects in the bucket.
+deletions in JupyterLab leave the old objects in the bucket. Then the files shipped with the stack
+(`NOTEBOOK_STORE_SEEDS`, the demo's notebooks) are copied in where the folder still lacks them, so a
+user's edited copy, restored or local, is never overwritten (delete it to get the shipped one back).
 
 Settings come from the environment (`NOTEBOOK_STORE_*`); the image's pyarrow talks S3. A store
 that cannot be reached never stops JupyterLab: the failure is logged and the server serves the
@@ -58,6 +60,19 @@ def restore(fs, bucket: str, root: Path) -> list[str]:
     return restored
 
 
+def seed(root: Path, seeds: Path) -> list[str]:
+    """Copy every shipped file the work folder lacks into it, by the same relative path."""
+    copied = []
+    for source in sorted(p for p in seeds.rglob("*") if p.is_file()):
+        relative = source.relative_to(seeds)
+        target = root / relative
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source.read_bytes())
+            copied.append(relative.as_posix())
+    return copied
+
+
 def store_from_environment():
     """The bucket's file system and name, from `NOTEBOOK_STORE_*`."""
     from pyarrow.fs import S3FileSystem
@@ -70,14 +85,20 @@ def store_from_environment():
     return fs, os.environ["NOTEBOOK_STORE_BUCKET"]
 
 
-def configure(c, root: Path) -> None:
-    """Restore now, then keep every save: wire the hook into the server's contents manager."""
+def configure(c, root: Path, seeds: Path | None = None) -> None:
+    """Restore now, seed what is still missing, then keep every save: wire the hook into the server's
+    contents manager."""
     try:
         fs, bucket = store_from_environment()
         LOG.warning("restored %d notebook files from s3://%s", len(restore(fs, bucket, root)), bucket)
     except Exception:  # noqa: BLE001 - JupyterLab must start even without its store
         LOG.exception("could not restore notebooks; serving the local folder")
         fs = bucket = None
+    if seeds is not None:
+        try:
+            LOG.warning("copied %d shipped files from %s", len(seed(root, seeds)), seeds)
+        except Exception:  # noqa: BLE001 - as above: never stop JupyterLab
+            LOG.exception("could not copy the shipped files from %s", seeds)
 
     def post_save(model, os_path, contents_manager, **kwargs):
         if fs is None:
@@ -91,4 +112,5 @@ def configure(c, root: Path) -> None:
 
 
 if "get_config" in globals():  # loaded by Jupyter as a config file
-    configure(get_config(), Path(os.environ.get("NOTEBOOK_STORE_ROOT", "/home/jovyan/work")))  # noqa: F821
+    configure(get_config(), Path(os.environ.get("NOTEBOOK_STORE_ROOT", "/home/jovyan/work")),  # noqa: F821
+              Path(os.environ["NOTEBOOK_STORE_SEEDS"]) if os.environ.get("NOTEBOOK_STORE_SEEDS") else None)

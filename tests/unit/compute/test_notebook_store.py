@@ -63,6 +63,23 @@ def test_restoring_never_overwrites_a_local_file(bucket, work):
     assert (work / "a.ipynb").read_text() == "local edit"
 
 
+def test_shipped_files_fill_only_what_the_folder_lacks_after_the_restore(bucket, work, tmp_path, monkeypatch):
+    seeds = tmp_path / "seeds"
+    (seeds / "lakehouse_demo").mkdir(parents=True)
+    (seeds / "lakehouse_demo" / "01.ipynb").write_text("shipped 01")
+    (seeds / "lakehouse_demo" / "02.ipynb").write_text("shipped 02")
+    (work / "lakehouse_demo").mkdir()
+    (work / "lakehouse_demo" / "01.ipynb").write_text("the user's 01")
+    store.upload(bucket, BUCKET, work, work / "lakehouse_demo" / "01.ipynb")
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    monkeypatch.setattr(store, "store_from_environment", lambda: (bucket, BUCKET))
+    store.configure(SimpleNamespace(FileContentsManager=SimpleNamespace()), fresh, seeds)
+    assert (fresh / "lakehouse_demo" / "01.ipynb").read_text() == "the user's 01"  # restored, not replaced
+    assert (fresh / "lakehouse_demo" / "02.ipynb").read_text() == "shipped 02"
+    assert store.seed(fresh, seeds) == []
+
+
 def test_loaded_as_a_config_file_it_hooks_saves_even_when_the_store_is_unreachable(work, monkeypatch):
     for name in ("ENDPOINT", "REGION", "ACCESS_KEY", "SECRET_KEY", "BUCKET"):
         monkeypatch.delenv(f"NOTEBOOK_STORE_{name}", raising=False)
