@@ -1,7 +1,8 @@
 """The pipeline's steps as the DAG calls them: each builds its clients from Airflow connections.
 
     taxi_source            postgres: the operational database (schema = database name)
-    minio                  aws: Airflow's MinIO user (endpoint_url in extra), writes s3://landing/
+    minio                  aws: Airflow's MinIO user (endpoint_url in extra), writes s3://landing/, reads
+                           the zone lookup the stack uploads to s3://reference/taxi/
     spark_connect_default  spark_connect: the Spark Connect server (token in password)
     trino_default          trino: the coordinator, catalog iceberg
 """
@@ -18,6 +19,8 @@ S3_CONN = "minio"
 SPARK_CONN = "spark_connect_default"
 TRINO_CONN = "trino_default"
 LANDING_BUCKET = "landing"
+REFERENCE_BUCKET = "reference"
+ZONES_KEY = "taxi/taxi_zone_lookup.csv"
 
 
 def source_connection():
@@ -81,12 +84,18 @@ def land(run_id: str) -> dict[str, Any]:
         connection.close()
 
 
+def reference_zones(s3) -> list[tuple[int, str, str, str]]:
+    """The zone lookup as the stack uploaded it (reference data, not a copy inside the DAG)."""
+    return source.parse_zones(s3.get_object(Bucket=REFERENCE_BUCKET, Key=ZONES_KEY)["Body"].read().decode())
+
+
 def merge(manifest: dict[str, Any], day: dt.date) -> dict[str, Any]:
     from lakehouse_demo.transforms import transform
 
-    extract.verify_batch(s3_client(), manifest)
+    s3 = s3_client()
+    extract.verify_batch(s3, manifest)
     spark = spark_session()
-    return transform(spark, lakehouse_tables(spark), manifest, day, reader=batch_reader())
+    return transform(spark, lakehouse_tables(spark), manifest, day, reference_zones(s3), reader=batch_reader())
 
 
 def advance(manifest: dict[str, Any]) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -37,10 +38,16 @@ def schema_sql() -> str:
     return resources.files("lakehouse_demo").joinpath("sql/source_schema.sql").read_text()
 
 
+def parse_zones(text: str) -> list[tuple[int, str, str, str]]:
+    """Rows of a TLC taxi-zone lookup in the TLC's CSV layout."""
+    return [(int(r["LocationID"]), r["Borough"], r["Zone"], r["service_zone"])
+            for r in csv.DictReader(io.StringIO(text, newline=""))]
+
+
 def zone_rows() -> list[tuple[int, str, str, str]]:
-    """The TLC taxi-zone lookup shipped with the package (265 zones)."""
-    with resources.files("lakehouse_demo").joinpath("data/taxi_zone_lookup.csv").open(newline="") as handle:
-        return [(int(r["LocationID"]), r["Borough"], r["Zone"], r["service_zone"]) for r in csv.DictReader(handle)]
+    """The TLC taxi-zone lookup shipped with the package (265 zones); the stack also uploads this file to
+    the `reference` bucket, where the pipeline reads it."""
+    return parse_zones(resources.files("lakehouse_demo").joinpath("data/taxi_zone_lookup.csv").read_text())
 
 
 def install(connection) -> None:

@@ -14,12 +14,12 @@ each run's snapshot ids for time travel (`VERSION AS OF` in Spark, `FOR VERSION 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from lakehouse_demo.source import TRIP_COLUMNS, zone_rows
+from lakehouse_demo.source import TRIP_COLUMNS
 from lakehouse_demo.tables import (BRONZE_TRIPS, BRONZE_ZONES, GOLD_DAILY_BOROUGH, GOLD_DAILY_ZONE,
                                    GOLD_HOURLY_ZONE, GOLD_TABLES, PIPELINE_RUNS)
 
@@ -170,8 +170,8 @@ def affected_days(changes: DataFrame, bronze: DataFrame) -> list[dt.date]:
     return sorted(r["d"] for r in days.collect())
 
 
-def zones_frame(spark: SparkSession) -> DataFrame:
-    return spark.createDataFrame(zone_rows(), "location_id INT, borough STRING, zone STRING, service_zone STRING")
+def zones_frame(spark: SparkSession, rows: Sequence[tuple[int, str, str, str]]) -> DataFrame:
+    return spark.createDataFrame(list(rows), "location_id INT, borough STRING, zone STRING, service_zone STRING")
 
 
 def read_batch(spark: SparkSession, manifest: dict[str, Any], scheme: str = "s3a") -> DataFrame:
@@ -218,15 +218,17 @@ class IcebergTables:
 
 
 def transform(spark: SparkSession, tables, manifest: dict[str, Any], logical_date: dt.date,
+              zones: Sequence[tuple[int, str, str, str]],
               reader: Callable[[SparkSession, dict[str, Any]], DataFrame] = read_batch) -> dict[str, Any]:
-    """Merge a landed batch into bronze, rebuild the touched gold days, record the run's snapshots."""
+    """Merge a landed batch into bronze, refresh the zones, rebuild the touched gold days, record the run's
+    snapshots."""
     tables.ensure()
     days: list[dt.date] = []
     if manifest["row_count"]:
         changes = reader(spark, manifest).withColumn("batch_id", F.lit(manifest["run_id"]))
         days = affected_days(changes, tables.read(BRONZE_TRIPS))
         tables.merge_bronze(latest_changes(changes))
-    tables.replace(BRONZE_ZONES, zones_frame(spark))
+    tables.replace(BRONZE_ZONES, zones_frame(spark, zones))
     if days:
         bronze = pickup_date(tables.read(BRONZE_TRIPS)).filter(F.col("pickup_date").isin(days)).drop("pickup_date")
         zones = tables.read(BRONZE_ZONES)

@@ -70,7 +70,7 @@ def main() -> None:
             empty = spark.createDataFrame([], changes.select(*transforms.BRONZE_COLUMNS).schema)
             bronze = transforms.apply_changes(empty, transforms.latest_changes(changes)).cache()
             timed("transforms: dedupe + merge (DataFrame)", manifest["row_count"], bronze.count)
-            zones = transforms.zones_frame(spark)
+            zones = transforms.zones_frame(spark, source.zone_rows())
             timed("transforms: three gold aggregates", bronze.count(), lambda: [
                 build(bronze, zones).count() for build in transforms.GOLD_BUILDERS.values()])
             changes.unpersist()

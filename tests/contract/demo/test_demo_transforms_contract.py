@@ -98,7 +98,7 @@ def test_gold_aggregates_match_hand_computed_values(spark):
         ("I", 3, _trip(3, pickup=PICKUP.replace(hour=17), zone=161, fare="7.50", tip="1.50", distance="1.25")),
         ("I", 4, _trip(4, pickup=PICKUP + dt.timedelta(days=1), zone=161, fare="9.00", tip="1.00", distance="2.00")),
     ])
-    zones = transforms.zones_frame(spark)
+    zones = transforms.zones_frame(spark, source.zone_rows())
     daily = sorted(tuple(r) for r in transforms.daily_zone_revenue(trips, zones).collect())
     day2 = DAY + dt.timedelta(days=1)
     # total = fare + 0.50 mta + tip + 1.00 improvement
@@ -133,7 +133,8 @@ def test_transform_merges_batches_reruns_identically_and_keeps_each_runs_snapsho
     for offset, run in enumerate(("run-1", "run-2")):
         source.play_day(connection, DAY + dt.timedelta(days=offset), 40)
         manifest = extract.extract(connection, client, "landing", run)
-        results.append(transforms.transform(spark, tables, manifest, DAY + dt.timedelta(days=offset), reader=reader))
+        results.append(transforms.transform(spark, tables, manifest, DAY + dt.timedelta(days=offset),
+                                                  source.zone_rows(), reader=reader))
         extract.commit_watermark(connection, manifest)
     # Bronze is the source's current state, row for row.
     with connection, connection.cursor() as cursor:
@@ -144,7 +145,7 @@ def test_transform_merges_batches_reruns_identically_and_keeps_each_runs_snapsho
     # Rerunning the second run (same manifest) changes no table.
     before = {t: _table(tables, t) for t in (BRONZE_TRIPS, GOLD_DAILY_ZONE, GOLD_DAILY_BOROUGH, GOLD_HOURLY_ZONE)}
     manifest = extract.read_manifest(client, "landing", "run-2")
-    transforms.transform(spark, tables, manifest, DAY + dt.timedelta(days=1), reader=reader)
+    transforms.transform(spark, tables, manifest, DAY + dt.timedelta(days=1), source.zone_rows(), reader=reader)
     assert {t: _table(tables, t) for t in before} == before
     # Each run's snapshot ids are recorded; reading them back gives that run's bronze (time travel).
     runs = {r["run_id"]: r for r in tables.read(PIPELINE_RUNS).collect()}
