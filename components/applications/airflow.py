@@ -10,7 +10,10 @@ Connect client: each component installs them before it starts, against the image
 less their `pyspark-client` pin (the client must be the server's exact version).
 A one-shot `airflow db migrate` runs first; the components take their environment
 only from its success. DAGs in the repository's `dags/` are uploaded into the containers, so a
-changed DAG reaches Airflow on the next `pulumi up`.
+changed DAG reaches Airflow on the next `pulumi up`. With the demo, the `lakehouse_demo` package goes
+into the DAGs folder as a package (its `.airflowignore` keeps the scan to its `dags/`), with the
+connections its DAGs use (`taxi_source`, `superset_api`), its source's size and the packages its
+model needs.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import json
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_random as random
@@ -31,6 +34,8 @@ from components.platform.credentials import generated_password
 from components.platform.endpoints import Endpoint
 from components.platform.s3 import S3Settings
 from components.platform.services import SERVICES
+from components.platform import workload
+from components.storage.data import DatabaseCredentials
 
 DAGS_DIR = Path(__file__).resolve().parents[2] / "dags"
 AIRFLOW_HOME = "/opt/airflow"
@@ -50,6 +55,10 @@ CONSTRAINTS = "/tmp/lakehouse-constraints.txt"
 REMOTE_LOGS = "s3://logs/airflow"
 CA_PATH = f"{AIRFLOW_HOME}/lakehouse-ca.pem"  # the stack's CA, which issued Trino's certificate
 PARALLELISM = 4  # LocalExecutor: tasks run inside the scheduler's container and memory limit
+# The demo's model: MLflow's client and scikit-learn at the MLflow image's versions (a model a task logs
+# loads in the server's environment and the other way round), skops to store it as MLflow 3 does.
+DEMO_REQUIREMENTS = ("mlflow-skinny==3.17.0", "scikit-learn==1.9.1", "skops==0.16.0")
+WORKLOAD_DIR = f"{AIRFLOW_HOME}/dags/{workload.PACKAGE}"
 
 
 def airflow_version(image: str) -> str:
@@ -70,7 +79,7 @@ def connections(trino: Endpoint, s3: S3Settings, spark_connect: Endpoint, spark_
     basic authentication, `extra.protocol` into the client's `http_scheme` and `extra.verify` (a path,
     passed through as is) into the CA bundle `requests` verifies against. Spark Connect: the hook turns
     the password into the URL's `;token=`; the client sends a token without TLS only to `localhost`."""
-    documents = {
+    return _connection_env({
         "trino_default": {"conn_type": "trino", "host": trino.host, "port": trino.port, "login": "airflow",
                           "password": trino_password,
                           "extra": {"catalog": "iceberg", "protocol": "https", "verify": CA_PATH}},
@@ -78,8 +87,36 @@ def connections(trino: Endpoint, s3: S3Settings, spark_connect: Endpoint, spark_
                   "extra": {"endpoint_url": s3.endpoint, "region_name": s3.region}},
         "spark_connect_default": {"conn_type": "spark_connect", "host": spark_connect.host, "port": spark_connect.port,
                                   "password": spark_connect_token},
-    }
+    })
+
+
+def _connection_env(documents: Mapping[str, dict]) -> dict[str, str]:
     return {f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(doc, sort_keys=True) for conn_id, doc in documents.items()}
+
+
+@dataclass(frozen=True)
+class AirflowDemo:
+    """What the demo's DAGs get besides the platform's connections."""
+
+    source: Endpoint  # PostgreSQL as Airflow reaches it
+    source_database: DatabaseCredentials  # the `taxi_source` database and its own login
+    superset: Endpoint  # Superset's web server as Airflow reaches it
+    superset_user: str
+    superset_password: pulumi.Input[str]
+    trips_per_day: int
+
+
+def demo_env(source: Endpoint, database: str, user: str, source_password: str, superset: Endpoint,
+             superset_user: str, superset_password: str, trips_per_day: int) -> list[str]:
+    """The demo's connections (`taxi_source`: postgres, schema = database; `superset_api`: http, the
+    refresh DAG's login) and the source's daily size, the `taxi_pipeline` DAG's default `trips`."""
+    documents = _connection_env({
+        "taxi_source": {"conn_type": "postgres", "host": source.host, "port": source.port, "login": user,
+                        "password": source_password, "schema": database},
+        "superset_api": {"conn_type": "http", "host": superset.host, "port": superset.port, "login": superset_user,
+                         "password": superset_password},
+    })
+    return [*(f"{key}={value}" for key, value in documents.items()), f"LAKEHOUSE_DEMO_TRIPS_PER_DAY={trips_per_day}"]
 
 
 @dataclass(frozen=True)
@@ -125,10 +162,10 @@ def airflow_env(secrets: AirflowSecrets, api_url: str, ports: Mapping[str, int],
     return [f"{key}={value}" for key, value in settings.items()]
 
 
-def with_providers(env: list[str], version: str) -> list[str]:
+def with_providers(env: list[str], version: str, extra: Sequence[str] = ()) -> list[str]:
     """A long-running component's environment: the shared one plus what `install_script` installs
     (the migration job needs none, so it does not depend on PyPI)."""
-    requirements = [f"apache-airflow=={version}", *PROVIDERS, SPARK_CONNECT_CLIENT]
+    requirements = [f"apache-airflow=={version}", *PROVIDERS, SPARK_CONNECT_CLIENT, *extra]
     return [*env, f"LAKEHOUSE_PIP_REQUIREMENTS={' '.join(requirements)}"]
 
 
@@ -174,6 +211,11 @@ def dag_uploads(directory: Path = DAGS_DIR) -> list[Upload]:
     return [Upload(f"{AIRFLOW_HOME}/dags/{path.name}", path.read_text()) for path in sorted(directory.glob("*.py"))]
 
 
+def workload_uploads() -> list[Upload]:
+    """The demo package, importable as `lakehouse_demo` (the DAGs folder is on Airflow's path)."""
+    return [Upload(f"{WORKLOAD_DIR}/{path}", text) for path, text in workload.package_files().items()]
+
+
 @dataclass(frozen=True)
 class AirflowArgs:
     backing: BackingArgs
@@ -186,6 +228,7 @@ class AirflowArgs:
     trino_password: pulumi.Input[str]
     ca_certificate: pulumi.Input[str]
     mlflow_env: pulumi.Input[list[str]]  # MLflow's URL and Airflow's login there
+    demo: Optional[AirflowDemo] = None  # None: a clean platform without the demo
 
 
 class Airflow(pulumi.ComponentResource):
@@ -208,16 +251,22 @@ class Airflow(pulumi.ComponentResource):
                 self.url, ports, connections(args.trino, backing.s3_settings(v[4]), args.spark_connect, v[5], v[6]),
                 args.log_retention_days))
         env = pulumi.Output.all(env, args.mlflow_env).apply(lambda v: [*v[0], *v[1]])
+        demo = args.demo
+        if demo is not None:
+            env = pulumi.Output.all(env, demo.source_database.password, demo.superset_password).apply(
+                lambda v: [*v[0], *demo_env(demo.source, demo.source_database.database, demo.source_database.user,
+                                            v[1], demo.superset, demo.superset_user, v[2], demo.trips_per_day)])
         self.migrate = run_job(f"{name}-migrate", JobArgs.of(
             where, "migrate", ["db", "migrate"], envs=env, depends_on=backing.depends_on), self)
         # Scratch space: task logs live in MinIO, so nothing here needs to survive the host.
         logs = data_volume(f"{name}-logs", args.logs_volume_name, where.host, False, self)
         version = airflow_version(where.service.image)
-        migrated_env = after_success(self.migrate, env.apply(lambda e: with_providers(e, version)))
+        extra = DEMO_REQUIREMENTS if demo is not None else ()
+        migrated_env = after_success(self.migrate, env.apply(lambda e: with_providers(e, version, extra)))
         # Only the api-server seeds the admin's login; tasks (in the scheduler) never see it.
         api_env = pulumi.Output.all(migrated_env, self.admin_password).apply(
             lambda v: [*v[0], f"AIRFLOW_ADMIN_PASSWORD={v[1]}"])
-        dags = dag_uploads()
+        dags = [*dag_uploads(), *(workload_uploads() if demo is not None else ())]
         ca = Upload(CA_PATH, args.ca_certificate)
         self.components = {
             component: service_container(f"{name}-{component}", ContainerArgs(

@@ -7,7 +7,7 @@ from typing import Mapping
 
 import pulumi
 
-from components.applications.airflow import Airflow, AirflowArgs
+from components.applications.airflow import Airflow, AirflowArgs, AirflowDemo
 from components.compute.plane import ComputePlane
 from components.platform.config import LakehouseConfig
 from components.storage.backing import backing
@@ -43,8 +43,16 @@ class Applications(pulumi.ComponentResource):
             trino_hostport=resolve(config, "trino", "https", superset.placement.instance).hostport,
             trino_password=args.compute.trino.passwords["superset"],
             ca_certificate=args.compute.trino.ca_certificate,
+            demo=config.demo.enabled,
         ), child)
         airflow = backing(config, args.hosts, data, "airflow")
+        demo = AirflowDemo(
+            source=resolve(config, "postgres", "postgres", airflow.placement.instance),
+            source_database=data.access["taxi-source"].database,
+            superset=resolve(config, "superset", "http", airflow.placement.instance),
+            superset_user=self.superset.admin_user, superset_password=self.superset.admin_password,
+            trips_per_day=config.demo.trips_per_day,
+        ) if config.demo.enabled else None
         mlflow_for_airflow = resolve(config, "mlflow", "http", airflow.placement.instance).url()
         self.airflow = Airflow(f"{name}-airflow", AirflowArgs(
             backing=airflow,
@@ -59,6 +67,7 @@ class Applications(pulumi.ComponentResource):
             spark_connect_token=args.compute.spark.connect_token,
             log_retention_days=config.log_retention_days,
             logs_volume_name=f"{config.prefix}-airflow-logs",
+            demo=demo,
         ), child)
 
         # Resolves once the clients' logins exist: a failed users job fails `pulumi up` here.

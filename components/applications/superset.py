@@ -6,7 +6,10 @@ in the same image migrates the metadata database, creates the admin (and resets 
 to the generated one, so a re-run converges), runs `superset init` and registers Trino with
 `set-database-uri`, which creates or updates by name; it is safe to run again and re-runs
 whenever any of its inputs (image, URIs, password, config) change. The web container starts
-only after it succeeded.
+only after it succeeded. With the demo, a second job imports the demo's content (datasets, charts,
+the dashboard) attached to that database and sets the analyst role and login
+(`lakehouse_demo/bi/apply.py`, safe to run again); it re-runs when the content changes. Query results
+are cached in the metadata database, keyed by dataset, so Airflow can invalidate what a run changed.
 """
 
 from __future__ import annotations
@@ -19,11 +22,14 @@ from components.storage.backing import BackingArgs
 from components.platform.containers import ContainerArgs, Healthcheck, JobArgs, Upload, after_success, run_job, service_container
 from components.platform.credentials import generated_password
 from components.platform.services import SERVICES
+from components.platform import workload
 
 CONFIG_PATH = "/app/pythonpath/superset_config.py"
 CA_PATH = "/app/pythonpath/lakehouse-ca.pem"  # the stack's CA, which issued Trino's certificate
 TRINO_USER = "superset"
 ADMIN_USER = "admin"
+ANALYST_USER = "analyst"
+CONTENT_DIR = "/app/lakehouse_bi"  # the content job's script and bundle, side by side
 TRINO_DATABASE_NAME = "Lakehouse (Trino iceberg)"
 _PORT = SERVICES["superset"].ports["http"].container
 HEALTHCHECK = Healthcheck(test=("CMD", "curl", "-fsS", f"http://localhost:{_PORT}/health"), start_period="60s")
@@ -37,6 +43,7 @@ def trino_uri(hostport: str, password: str, catalog: str = "iceberg") -> str:
 
 
 WEB_TIMEOUT_S = 120
+DATA_CACHE_S = 86400
 
 
 def superset_config(database_uri: str) -> str:
@@ -52,6 +59,11 @@ def superset_config(database_uri: str) -> str:
         "ROW_LIMIT = 5000",
         f"SUPERSET_WEBSERVER_TIMEOUT = {WEB_TIMEOUT_S}",
         'FEATURE_FLAGS = {"ENABLE_TEMPLATE_PROCESSING": False}',
+        "# Chart results cached in the metadata database for a day, their keys recorded per dataset: Airflow",
+        "# invalidates a dataset's entries after a run changed its table (`/api/v1/cachekey/invalidate`).",
+        f"DATA_CACHE_CONFIG = {{'CACHE_TYPE': 'SupersetMetastoreCache', 'CACHE_KEY_PREFIX': 'lakehouse_data_', "
+        f"'CACHE_DEFAULT_TIMEOUT': {DATA_CACHE_S}}}",
+        "STORE_CACHE_KEYS_IN_METADATA_DB = True",
         f"LAKEHOUSE_CA_FILE = {CA_PATH!r}",
         "",
         "",
@@ -88,12 +100,22 @@ def init_script() -> str:
     ])
 
 
+def content_command() -> list[str]:
+    return ["python", f"{CONTENT_DIR}/apply.py", "--database-name", TRINO_DATABASE_NAME, "--admin", ADMIN_USER,
+            "--analyst", ANALYST_USER]
+
+
+def content_uploads() -> list[Upload]:
+    return [Upload(f"{CONTENT_DIR}/{name}", text) for name, text in workload.superset_files().items()]
+
+
 @dataclass(frozen=True)
 class SupersetArgs:
     backing: BackingArgs
     trino_hostport: str  # the coordinator's HTTPS port as Superset reaches it
     trino_password: pulumi.Output[str]
     ca_certificate: pulumi.Input[str]
+    demo: bool = False  # import the demo's content and create the analyst login
 
 
 class Superset(pulumi.ComponentResource):
@@ -119,5 +141,15 @@ class Superset(pulumi.ComponentResource):
             uploads=(config, ca),
             wait_timeout=300,
         ), self)
+        self.analyst_user = self.analyst_password = self.content = None
+        if args.demo:
+            self.analyst_user = ANALYST_USER
+            self.analyst_password = generated_password(f"{name}-analyst-password", self, length=24).result
+            self.content = run_job(f"{name}-content", JobArgs.of(
+                where, "content", content_command(),
+                envs=after_success(self.init, pulumi.Output.all(secret_key, self.analyst_password).apply(
+                    lambda v: [*superset_env(v[0]), f"SUPERSET_ANALYST_PASSWORD={v[1]}"])),
+                uploads=(config, ca, *content_uploads()), depends_on=(self.init,)), self)
         self.register_outputs({"container": self.container.name, "adminUser": self.admin_user,
-                               "adminPassword": self.admin_password})
+                               "adminPassword": self.admin_password, "analystUser": self.analyst_user,
+                               "analystPassword": self.analyst_password})

@@ -1,5 +1,6 @@
 """The compute plane: Trino and Spark (+ JupyterLab, the Spark Connect server) on the compute hosts,
-started once the catalogs are healthy."""
+started once the catalogs are healthy. JupyterLab gets its own logins to Trino and MLflow, and the demo's
+notebooks and package when the stack deploys the demo."""
 
 from __future__ import annotations
 
@@ -19,9 +20,25 @@ from components.compute.trino import Trino, TrinoArgs
 from components.platform.containers import Upload
 from components.platform.credentials import generated_password
 from components.platform.endpoints import resolve
+from components.platform import workload
 
 # The stack's CA in JupyterLab (the image's home, outside the notebooks volume).
 JUPYTER_CA_PATH = "/home/jovyan/lakehouse-ca.pem"
+# The demo in JupyterLab, outside the notebooks volume: its package on the kernels' path, and its
+# notebooks, which the notebook store copies into the work folder where the user has no copy yet.
+SHIPPED = "/opt/lakehouse"
+NOTEBOOK_SEEDS = f"{SHIPPED}/notebooks"
+
+
+def jupyter_demo_env() -> list[str]:
+    """The image's start hook prepends Spark's own paths to PYTHONPATH and keeps this one."""
+    return [f"PYTHONPATH={SHIPPED}", f"NOTEBOOK_STORE_SEEDS={NOTEBOOK_SEEDS}"]
+
+
+def jupyter_demo_uploads() -> list[Upload]:
+    package = [Upload(f"{SHIPPED}/{workload.PACKAGE}/{path}", text) for path, text in workload.package_files().items()]
+    books = [Upload(f"{NOTEBOOK_SEEDS}/{workload.PACKAGE}/{name}", text) for name, text in workload.notebooks().items()]
+    return [*package, *books]
 
 
 def jupyter_trino_env(url: str, password: str) -> list[str]:
@@ -59,6 +76,7 @@ class ComputePlane(pulumi.ComponentResource):
         jupyter = args.config.services["jupyter"].instances[0]
         trino = resolve(args.config, "trino", "https", jupyter)
         mlflow = resolve(args.config, "mlflow", "http", jupyter)
+        demo = args.config.demo.enabled
         # The notebooks' MLflow login; the MLflow component creates it on the server.
         self.jupyter_mlflow_password = generated_password(f"{name}-jupyter-mlflow-password", self, length=24).result
         self.spark = Spark(f"{name}-spark", SparkArgs(
@@ -67,8 +85,9 @@ class ComputePlane(pulumi.ComponentResource):
             depends_on=iceberg_ready, notebooks_s3=args.data.access["jupyter"].s3,
             jupyter_client_env=pulumi.Output.all(self.trino.passwords["jupyter"], self.jupyter_mlflow_password).apply(
                 lambda v: [*jupyter_trino_env(trino.url("https"), v[0]),
-                           *jupyter_mlflow_env(mlflow.url(), v[1])]),
-            jupyter_client_uploads=(Upload(JUPYTER_CA_PATH, self.trino.ca_certificate),),
+                           *jupyter_mlflow_env(mlflow.url(), v[1]), *(jupyter_demo_env() if demo else ())]),
+            jupyter_client_uploads=(Upload(JUPYTER_CA_PATH, self.trino.ca_certificate),
+                                    *(jupyter_demo_uploads() if demo else ())),
         ), child)
         self.register_outputs({"trinoUrl": self.trino.url, "sparkMasterUrl": self.spark.master_url,
                                "jupyterUrl": self.spark.jupyter_url, "sparkConnectUrl": self.spark.connect_url})

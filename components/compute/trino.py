@@ -155,7 +155,8 @@ def access_rules() -> dict:
     """File-based access control (first matching rule wins; no match denies).
 
     admin, airflow and jupyter (the pipelines and notebooks) read and write every catalog; superset and
-    analyst read the `iceberg` catalog's `gold` schema and nothing else. Superset cancels SQL Lab queries
+    analyst read the `iceberg` catalog's `gold` schema and its zone lookup (`bronze.taxi_zones`, which
+    the dashboard's predictions dataset joins) and nothing else. Superset cancels SQL Lab queries
     with `system.runtime.kill_query`, which is outside `system.builtin`, hence the procedure rule (the
     procedure still lets a user kill only their own queries). Only admin reads system information."""
     writers, readers = "admin|airflow|jupyter", "superset|analyst"
@@ -173,6 +174,7 @@ def access_rules() -> dict:
         "tables": [
             {"user": writers, "privileges": ["SELECT", "INSERT", "DELETE", "UPDATE", "OWNERSHIP", "GRANT_SELECT"]},
             {"user": readers, "catalog": "iceberg", "schema": "gold", "privileges": ["SELECT"]},
+            {"user": readers, "catalog": "iceberg", "schema": "bronze", "table": "taxi_zones", "privileges": ["SELECT"]},
             {"privileges": []},
         ],
         "procedures": [

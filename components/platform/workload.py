@@ -2,7 +2,7 @@
 `components/` (never imported: the program only ships its files).
 
     Airflow       the package itself into the DAGs folder (`.airflowignore` keeps the scan to `dags/`)
-    JupyterLab    `notebooks/*.ipynb`
+    JupyterLab    `notebooks/*.ipynb`, and the package on the kernels' Python path
     MinIO         the reference data (`data/`) as objects of the `reference` bucket
     Superset      `bi/apply.py` and `bi/content.py`, the content job's script and bundle
 """
@@ -30,8 +30,9 @@ def _files(root: Path) -> list[Path]:
                   and path.suffix != ".pyc")
 
 
-def airflow_files(root: Path = ROOT) -> Mapping[str, str]:
-    """The package's files for Airflow's DAGs folder by path relative to the package."""
+def package_files(root: Path = ROOT) -> Mapping[str, str]:
+    """The package's library and DAG files (for Airflow's DAGs folder, and JupyterLab's Python path) by path
+    relative to the package."""
     return MappingProxyType({path.relative_to(root).as_posix(): path.read_text() for path in _files(root)
                              if path.relative_to(root).parts[0] not in _NOT_FOR_AIRFLOW})
 

@@ -20,6 +20,7 @@ from components.applications.airflow import (
     fernet_key,
     install_script,
     with_providers,
+    workload_uploads,
 )
 from components.applications.mlflow import allowed_hosts, cors_origins, mlflow_command, mlflow_env
 from components.applications.superset import init_script, superset_config, trino_uri
@@ -203,7 +204,7 @@ def test_airflow_components_start_only_after_the_migration(homelab: StackRun):
 
 
 def test_dags_reach_the_scheduler_and_the_dag_processor(homelab: StackRun):
-    expected = {u.path: u.content for u in dag_uploads()}
+    expected = {u.path: u.content for u in (*dag_uploads(), *workload_uploads())}
     assert "/opt/airflow/dags/lakehouse_connections.py" in expected
     for component in ("scheduler", "dag-processor", "triggerer"):
         uploads = homelab.uploads(f"apps-airflow-{component}-container")

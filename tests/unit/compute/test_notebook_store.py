@@ -98,7 +98,7 @@ def test_jupyterlab_loads_the_store_with_its_own_user_and_keeps_only_a_working_c
         "NOTEBOOK_STORE_ENDPOINT": "http://192.168.10.20:9000", "NOTEBOOK_STORE_REGION": "us-east-1",
         "NOTEBOOK_STORE_BUCKET": "notebooks", "NOTEBOOK_STORE_ACCESS_KEY": "jupyter",
         "NOTEBOOK_STORE_SECRET_KEY": homelab.password("data-jupyter-s3-secret"),
-        "NOTEBOOK_STORE_ROOT": "/home/jovyan/work"}
+        "NOTEBOOK_STORE_ROOT": "/home/jovyan/work", "NOTEBOOK_STORE_SEEDS": "/opt/lakehouse/notebooks"}
     assert homelab.named("compute-spark-jupyter-work").retain_on_delete is False
     policy = json.loads(homelab.named("data-jupyter-s3-policy").inputs["policy"])
     assert {r for s in policy["Statement"] for r in s["Resource"]} == {

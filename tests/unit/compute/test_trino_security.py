@@ -135,7 +135,7 @@ def _privileges(rules: dict, user: str, catalog: str, schema: str, table: str) -
     return rule["privileges"] if rule else []
 
 
-def test_access_rules_let_the_analyst_read_gold_only(homelab: StackRun):
+def test_access_rules_let_the_analyst_read_gold_and_the_zone_lookup_only(homelab: StackRun):
     files = homelab.uploads(COORDINATOR)
     assert parse_properties(files["/etc/trino/access-control.properties"]) == {
         "access-control.name": "file", "security.config-file": "/etc/trino/rules.json",
@@ -145,6 +145,9 @@ def test_access_rules_let_the_analyst_read_gold_only(homelab: StackRun):
     for reader in ("analyst", "superset"):
         assert _privileges(rules, reader, "iceberg", "gold", "sales") == ["SELECT"]
         assert _privileges(rules, reader, "iceberg", "bronze", "sales") == []
+        assert _privileges(rules, reader, "iceberg", "bronze", "taxi_zones") == ["SELECT"]
+        assert _privileges(rules, reader, "iceberg", "bronze", "taxi_zones_old") == []
+        assert _privileges(rules, reader, "hive", "bronze", "taxi_zones") == []
         assert _privileges(rules, reader, "hive", "gold", "sales") == []
         assert _catalog(rules, reader, "iceberg") == "read-only", "no writes even in gold"
         assert _first(rules["schemas"], reader, catalog="iceberg", schema="gold")["owner"] is False
