@@ -27,7 +27,7 @@ def _any(assets):
 
 
 @dag(schedule=_any(WATCHED), start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False,
-     max_active_runs=1, tags=["lakehouse", "demo", "bi"],
+     is_paused_upon_creation=False, max_active_runs=1, tags=["lakehouse", "demo", "bi"],
      default_args={"retries": 2, "retry_delay": pendulum.duration(minutes=1)})
 def superset_refresh():
     @task

@@ -25,7 +25,7 @@ DEFAULTS = {"retries": 1, "retry_delay": pendulum.duration(minutes=2)}
 
 
 @dag(schedule=HOURLY_DEMAND, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False,
-     max_active_runs=1, tags=["lakehouse", "demo", "ml"], default_args=DEFAULTS,
+     is_paused_upon_creation=False, max_active_runs=1, tags=["lakehouse", "demo", "ml"], default_args=DEFAULTS,
      params={"holdout_days": Param(DEFAULT_HOLDOUT_DAYS, type="integer", minimum=1),
              "alpha": Param(DEFAULT_ALPHA, type="number", exclusiveMinimum=0)})
 def taxi_demand_training():
@@ -53,7 +53,7 @@ def _promoted_version(context) -> str | None:
 
 
 @dag(schedule=(CHAMPION | HOURLY_DEMAND), start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False,
-     max_active_runs=1, tags=["lakehouse", "demo", "ml"], default_args=DEFAULTS,
+     is_paused_upon_creation=False, max_active_runs=1, tags=["lakehouse", "demo", "ml"], default_args=DEFAULTS,
      params={"days": Param(DEFAULT_SCORE_DAYS, type="integer", minimum=1)})
 def taxi_demand_scoring():
     @task(outlets=[PREDICTIONS, MODEL_VERSIONS])

@@ -8,9 +8,13 @@ One run per day (the logical date seeds the source's activity):
   commit_watermark  the source's watermark moves to the batch's last change, now that it is merged and
                     checked (a failed check leaves it, so the next run merges the same changes again)
   publish           an Asset event per gold table, only when everything before it passed
+
+The `trips` parameter defaults to the stack's `demo.tripsPerDay` (LAKEHOUSE_DEMO_TRIPS_PER_DAY).
 """
 
 from __future__ import annotations
+
+import os
 
 import pendulum
 from airflow.sdk import Asset, Param, dag, get_current_context, task
@@ -18,6 +22,8 @@ from airflow.sdk import Asset, Param, dag, get_current_context, task
 from lakehouse_demo import pipeline
 from lakehouse_demo.source import DEFAULT_TRIPS
 from lakehouse_demo.checks import DEFAULT_FRESHNESS_HOURS
+
+TRIPS_PER_DAY = int(os.environ.get("LAKEHOUSE_DEMO_TRIPS_PER_DAY", DEFAULT_TRIPS))
 
 GOLD_ASSETS = [Asset(name=table, uri=f"iceberg://{table.split('.', 1)[1].replace('.', '/')}")
                for table in pipeline.gold_asset_names()]
@@ -33,10 +39,11 @@ def _day():
     schedule="@daily",
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
+    is_paused_upon_creation=False,  # the demo runs by itself after `pulumi up`
     max_active_runs=1,  # batches are contiguous ranges of the change log: one at a time
     tags=["lakehouse", "demo"],
     params={
-        "trips": Param(DEFAULT_TRIPS, type="integer", minimum=0, description="New trips the source gets per day"),
+        "trips": Param(TRIPS_PER_DAY, type="integer", minimum=0, description="New trips the source gets per day"),
         "freshness_hours": Param(DEFAULT_FRESHNESS_HOURS, type="integer", minimum=1),
     },
     default_args={"retries": 2, "retry_delay": pendulum.duration(minutes=1)},
