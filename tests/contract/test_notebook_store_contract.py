@@ -47,3 +47,34 @@ def test_jupyterlabs_user_cannot_write_outside_its_bucket(store_env, s3):
     client = s3.client(store_env["NOTEBOOK_STORE_ACCESS_KEY"], store_env["NOTEBOOK_STORE_SECRET_KEY"])
     with pytest.raises(ClientError):
         client.put_object(Bucket="warehouse", Key="gold/x", Body=b"x")
+
+
+def test_a_new_jupyterlab_gets_the_users_saved_notebook_and_the_shipped_ones_it_lacks(
+        contract_run, store_env, tmp_path, monkeypatch):
+    """The demo's notebooks as the stack uploads them (NOTEBOOK_STORE_SEEDS), after a user saved an edited 01."""
+    seeds_at = store_env["NOTEBOOK_STORE_SEEDS"]
+    seeds = tmp_path / "seeds"
+    shipped = {path[len(seeds_at) + 1:]: text
+               for path, text in contract_run.uploads("compute-spark-jupyter-container").items()
+               if path.startswith(seeds_at + "/")}
+    assert len(shipped) == 4
+    for relative, text in shipped.items():
+        (seeds / relative).parent.mkdir(parents=True, exist_ok=True)
+        (seeds / relative).write_text(text)
+    first = sorted(shipped)[0]
+    old, new = tmp_path / "old-vm", tmp_path / "new-vm"
+    (old / first).parent.mkdir(parents=True)
+    new.mkdir()
+    (old / first).write_text('{"edited": true}')
+    saves = SimpleNamespace(FileContentsManager=SimpleNamespace())
+    monkeypatch.setenv("NOTEBOOK_STORE_ROOT", str(old))
+    monkeypatch.setenv("NOTEBOOK_STORE_SEEDS", str(seeds))
+    runpy.run_path(store.__file__, init_globals={"get_config": lambda: saves})
+    saves.FileContentsManager.post_save_hook(model={}, os_path=str(old / first), contents_manager=None)
+
+    monkeypatch.setenv("NOTEBOOK_STORE_ROOT", str(new))
+    runpy.run_path(store.__file__, init_globals={"get_config": lambda: SimpleNamespace(
+        FileContentsManager=SimpleNamespace())})
+    folder = new / first.split("/")[0]  # other tests of the session may have saved elsewhere in the bucket
+    assert {p.relative_to(new).as_posix(): p.read_text() for p in folder.rglob("*") if p.is_file()} == {
+        **shipped, first: '{"edited": true}'}

@@ -7,7 +7,6 @@ Needs `bash .ci/contract-deps` (PostgreSQL, SeaweedFS, psycopg2 in .ci/airflow-e
 from __future__ import annotations
 
 import itertools
-import secrets
 import sys
 from typing import Callable, Iterable
 
@@ -15,7 +14,7 @@ import pytest
 
 from local_container import CI, LOOPBACK, require
 from spark_server import SparkConnect, start_spark_connect
-from standins import Database, Postgres, quote_ident, quote_literal
+from standins import Database, Postgres, quote_ident
 
 @pytest.fixture(scope="session")
 def psycopg2():
@@ -28,11 +27,11 @@ def psycopg2():
 
 
 @pytest.fixture(scope="session")
-def taxi_role(postgres: Postgres) -> tuple[str, str]:
-    """The source's own role, as the stack would give it: a login that owns its database, no superuser."""
-    password = secrets.token_hex(12)
-    postgres.psql(f"CREATE ROLE taxi_source WITH LOGIN NOSUPERUSER NOCREATEDB PASSWORD {quote_literal(password)}")
-    return "taxi_source", password
+def taxi_role(postgres: Postgres, contract_run) -> tuple[str, str]:
+    """The source's own role as the stack gives it (the stand-in PostgreSQL created it from the recorded
+    `postgresql` resources): a login that owns its database, no superuser."""
+    login = contract_run.outputs["services"]["taxi-source"]["postgres"]
+    return login["user"], login["password"]
 
 
 _numbers = itertools.count(1)

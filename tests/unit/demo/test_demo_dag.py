@@ -9,15 +9,17 @@ import sys
 import textwrap
 from pathlib import Path
 
-from harness import StackRun
+from harness import run_stack
 
 DAGS = "/opt/airflow/dags/"
 
 
-def test_the_deployed_dags_folder_loads_in_a_real_dagbag(homelab: StackRun, tmp_path):
+def test_the_deployed_dags_folder_loads_in_a_real_dagbag(tmp_path):
     processor = "apps-airflow-dag-processor-container"
+    sized = run_stack("local", overrides={"demo": {"tripsPerDay": 321}})
+    assert sized.error is None, sized.error
     dags = tmp_path / "dags"
-    for path, text in homelab.uploads(processor).items():
+    for path, text in sized.uploads(processor).items():
         if path.startswith(DAGS):
             (dags / path[len(DAGS):]).parent.mkdir(parents=True, exist_ok=True)
             (dags / path[len(DAGS):]).write_text(text)
@@ -38,7 +40,7 @@ def test_the_deployed_dags_folder_loads_in_a_real_dagbag(homelab: StackRun, tmp_
         }}))
     """)
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-           "LAKEHOUSE_DEMO_TRIPS_PER_DAY": homelab.envs(processor)["LAKEHOUSE_DEMO_TRIPS_PER_DAY"]}
+           "LAKEHOUSE_DEMO_TRIPS_PER_DAY": sized.envs(processor)["LAKEHOUSE_DEMO_TRIPS_PER_DAY"]}
     result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=180,
                             cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -53,7 +55,7 @@ def test_the_deployed_dags_folder_loads_in_a_real_dagbag(homelab: StackRun, tmp_
         "publish": ["commit_watermark", "data_quality", "merge_lakehouse"]}
     assert loaded["outlets"] == ["iceberg.gold.daily_zone_revenue", "iceberg.gold.daily_borough_revenue",
                                  "iceberg.gold.hourly_zone_demand"]
-    assert loaded["params"] == {"trips": 500, "freshness_hours": 36}  # the homelab's demo.tripsPerDay
+    assert loaded["params"] == {"trips": 321, "freshness_hours": 36}  # the stack's demo.tripsPerDay
     # The demo runs by itself after `pulumi up`; the platform's own check waits to be triggered.
     assert loaded["paused_at_creation"] == {"lakehouse_connections": None, "superset_refresh": False,
                                             "taxi_demand_scoring": False, "taxi_demand_training": False,

@@ -57,7 +57,7 @@ def test_airflow_gets_the_demo_connections_size_and_packages_on_every_component(
         assert json.loads(env["AIRFLOW_CONN_SUPERSET_API"]) == {
             "conn_type": "http", "host": NAS, "port": 8088, "login": "admin",
             "password": homelab.password("apps-superset-admin-password")}
-        assert env["LAKEHOUSE_DEMO_TRIPS_PER_DAY"] == "500"
+        assert env["LAKEHOUSE_DEMO_TRIPS_PER_DAY"] == "200"  # demo.tripsPerDay's default
         assert env["LAKEHOUSE_PIP_REQUIREMENTS"].split()[-3:] == list(DEMO_PACKAGES)
     assert pipeline.SOURCE_CONN == "taxi_source"  # the DAG's use of the size: test_demo_dag.py
 
