@@ -247,8 +247,7 @@ class Realm:
         warehouse = q.get("warehouse")
         if warehouse not in self.catalogs:
             return 404, {"error": {"message": f"Unable to find warehouse {warehouse}", "code": 404}}
-        return 200, {"defaults": {"default-base-location": self.catalogs[warehouse]["properties"]
-                                  ["default-base-location"]}, "overrides": {"prefix": warehouse}}
+        return 200, {"defaults": {}, "overrides": {"prefix": warehouse}}
 
     def createNamespace(self, p, body, q):  # noqa: N802
         namespaces = self.namespaces[p["prefix"]]

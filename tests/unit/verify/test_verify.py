@@ -145,8 +145,7 @@ def test_a_missing_output_fails_the_checks_that_need_it_by_name():
 @pytest.fixture
 def catalog():
     """The Polaris stub (its published API enforced) with the stack's catalog and zones."""
-    realm = Realm(clients={"root": "r00t-secret"}, catalogs={"warehouse": {"properties": {
-        "default-base-location": "s3://warehouse"}}}, namespaces={"warehouse": {"bronze", "gold"}})
+    realm = Realm(clients={"root": "r00t-secret"}, catalogs={"warehouse": {}}, namespaces={"warehouse": {"bronze", "gold"}})
     server = serve(realm)
     yield realm, f"http://127.0.0.1:{server.server_address[1]}/api/catalog"
     server.shutdown()
