@@ -158,28 +158,38 @@ def _expect(response, what: str, *statuses: int) -> None:
         raise CheckFailed(f"{what}: HTTP {response.status_code} {response.text[:300]!r}")
 
 
-def check_iceberg_namespaces(uri: str, http_timeout: float) -> str:
-    """GET /v1/config (for a path prefix) and /v1/{prefix}/namespaces: `bronze` and `gold` are there."""
+def check_iceberg_namespaces(uri: str, warehouse: str, credential: str, http_timeout: float) -> str:
+    """The catalog refuses a request without a token; with a token for `credential` (`client_id:secret`),
+    GET /v1/config?warehouse= (for the path prefix) and /v1/{prefix}/namespaces list `bronze` and `gold`."""
     requests = _requests()
     base = uri.rstrip("/")
-    config = requests.get(f"{base}/v1/config", timeout=http_timeout)
+    anonymous = requests.get(f"{base}/v1/config", params={"warehouse": warehouse}, timeout=http_timeout)
+    _expect(anonymous, "GET /v1/config without a token", 401)
+    client_id, _, secret = credential.partition(":")
+    token = requests.post(f"{base}/v1/oauth/tokens", timeout=http_timeout, data={
+        "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret,
+        "scope": "PRINCIPAL_ROLE:ALL"})
+    _expect(token, f"POST /v1/oauth/tokens as {client_id}", 200)
+    headers = {"Authorization": f"Bearer {_json(token, '/v1/oauth/tokens').get('access_token')}"}
+    config = requests.get(f"{base}/v1/config", params={"warehouse": warehouse}, headers=headers, timeout=http_timeout)
     _expect(config, "GET /v1/config", 200)
     prefix = ((_json(config, "/v1/config").get("overrides") or {}).get("prefix") or "").strip("/")
     path = f"{base}/v1/{prefix + '/' if prefix else ''}namespaces"
     names: list[str] = []
-    token = None
+    page = None
     for _ in range(50):
-        response = requests.get(path, params={"pageToken": token} if token else None, timeout=http_timeout)
+        response = requests.get(path, params={"pageToken": page} if page else None, headers=headers,
+                                timeout=http_timeout)
         _expect(response, "GET /v1/namespaces", 200)
         body = _json(response, "/v1/namespaces")
         names += [".".join(ns) for ns in body.get("namespaces") or []]
-        token = body.get("next-page-token")
-        if not token:
+        page = body.get("next-page-token")
+        if not page:
             break
     missing = [n for n in ICEBERG_NAMESPACES if n not in names]
     if missing:
         raise CheckFailed(f"namespaces {names}: {', '.join(missing)} missing")
-    return f"namespaces {', '.join(sorted(names))}"
+    return f"namespaces {', '.join(sorted(names))} (as {client_id}; refused without a token)"
 
 
 def check_jupyter_token(url: str, token: str, http_timeout: float) -> str:
@@ -478,7 +488,9 @@ def plan(outputs: Mapping[str, Any], options: Options = Options()) -> list[Check
          lambda user: Check(f"minio/{user.service}", lambda: check_minio_user(user, buckets(), t)))
     each("postgres", lambda: out.postgres_logins(outputs),
          lambda login: Check(f"postgres/{login.service}", lambda: check_postgres_login(login, t)))
-    checks.append(Check("iceberg-rest", lambda: check_iceberg_namespaces(out.need(outputs, "icebergRestUri"), t)))
+    checks.append(Check("iceberg-rest", lambda: check_iceberg_namespaces(
+        out.need(outputs, "icebergRestUri"), out.need(outputs, "icebergRestWarehouse"),
+        out.catalog_credential(outputs), t)))
     checks.append(Check("hive-metastore", lambda: check_metastore(out.need(outputs, "metastoreUri"), t)))
     for catalog, expected in (("iceberg", ICEBERG_NAMESPACES), ("hive", (HIVE_DATABASE,))):
         checks.append(Check(f"trino/{catalog}", lambda c=catalog, e=expected: check_trino_catalog(

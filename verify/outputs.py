@@ -158,6 +158,19 @@ def trino_login(outputs: Mapping[str, Any]) -> TrinoLogin:
     return TrinoLogin(host, port, scheme, user, password, outputs.get("caCertificatePem") or None)
 
 
+# The catalog principal verify uses: the realm's root, which holds the catalog's admin role.
+CATALOG_ADMIN = "root"
+
+
+def catalog_credential(outputs: Mapping[str, Any]) -> str:
+    """Root's `client_id:client_secret` from `icebergRestCredentials` (principal -> credential)."""
+    credentials = need(outputs, "icebergRestCredentials", dict)
+    credential = credentials.get(CATALOG_ADMIN)
+    if not isinstance(credential, str) or ":" not in credential:
+        raise MissingOutput(f"output `icebergRestCredentials` has no `{CATALOG_ADMIN}` credential (client_id:secret)")
+    return credential
+
+
 def spark_connect_url(outputs: Mapping[str, Any], override: Optional[str] = None) -> str:
     """The Connect URL with the token: `override` (e.g. the local end of an SSH tunnel) or `sparkConnectUrl`.
 
@@ -178,7 +191,7 @@ def redact(text: str, outputs: Mapping[str, Any]) -> str:
     return text
 
 
-_SECRET_WORDS = ("password", "secret", "token", "users")
+_SECRET_WORDS = ("password", "secret", "token", "users", "credential")
 
 
 def _secret_values(value: Any, key: str = "") -> set[str]:

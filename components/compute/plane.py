@@ -68,10 +68,11 @@ class ComputePlane(pulumi.ComponentResource):
     def __init__(self, name: str, args: ComputePlaneArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("lakehouse:compute:ComputePlane", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        iceberg_ready = (args.catalogs.iceberg_rest.container, args.catalogs.iceberg_rest.namespaces)
+        rest = args.catalogs.iceberg_rest
+        iceberg_ready = (rest.container, rest.setup)
         self.trino = Trino(f"{name}-trino", TrinoArgs(
             config=args.config, hosts=args.hosts, s3=args.data.access["trino"].s3, ca=args.ca,
-            depends_on=(*iceberg_ready, args.catalogs.hive_metastore.container),
+            depends_on=(*iceberg_ready, args.catalogs.hive_metastore.container), catalog_secret=rest.secrets["trino"],
         ), child)
         jupyter = args.config.services["jupyter"].instances[0]
         trino = resolve(args.config, "trino", "https", jupyter)
@@ -82,7 +83,7 @@ class ComputePlane(pulumi.ComponentResource):
         self.spark = Spark(f"{name}-spark", SparkArgs(
             config=args.config, hosts=args.hosts, s3=args.data.access["spark"].s3,
             jars_volumes={host: store.verified_volume for host, store in args.artifacts.items()},
-            depends_on=iceberg_ready, notebooks_s3=args.data.access["jupyter"].s3,
+            depends_on=iceberg_ready, notebooks_s3=args.data.access["jupyter"].s3, catalog_secret=rest.secrets["spark"],
             jupyter_client_env=pulumi.Output.all(self.trino.passwords["jupyter"], self.jupyter_mlflow_password).apply(
                 lambda v: [*jupyter_trino_env(trino.url("https"), v[0]),
                            *jupyter_mlflow_env(mlflow.url(), v[1]), *(jupyter_demo_env() if demo else ())]),

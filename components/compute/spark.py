@@ -8,7 +8,8 @@ fixed ports. Every process reads one generated `spark.authenticate.secret` from 
 application or talk to an executor. The Connect server listens on loopback only and wants a generated
 token (`SPARK_CONNECT_AUTHENTICATE_TOKEN`): clients on the master's host (Airflow, and JupyterLab when
 it runs there) use `sc://localhost:<port>`. Executor and driver sizes come from `spark_sizing`. The Iceberg REST
-catalog is the default catalog (`iceberg`); `s3a://` reads of raw files use hadoop-aws. The
+catalog is the default catalog (`iceberg`), reached as Spark's principal, with table data on the credentials
+it vends; `s3a://` reads of raw files use hadoop-aws with Spark's own MinIO user. The
 jars come from the artifact volume, each named by its path in `CLASSPATH` order on both driver
 and executor classpaths (never `jars/*`, whose order the JVM leaves unspecified).
 """
@@ -21,6 +22,7 @@ from typing import Mapping, Optional, Sequence
 
 import pulumi
 
+from components.catalogs.polaris import CatalogClient, catalog_uri, principal
 from components.compute import jupyter_notebook_store
 from components.platform.artifacts import ARTIFACTS, JARS
 from components.platform import spark_sizing as sizing
@@ -32,7 +34,7 @@ from components.storage.data import S3Credentials
 from components.platform.endpoints import resolve
 from components.platform.formats import java_properties, s3a_properties
 from components.platform.hosts import DockerHost
-from components.platform.s3 import S3Settings, warehouse_uri
+from components.platform.s3 import S3Settings
 
 SPARK_HOME = "/usr/local/spark"
 CATALOG = "iceberg"
@@ -112,10 +114,33 @@ class Executors:
         return Executors(spark.executor_memory_mb, spark.executor_cores, cores_max)
 
 
-def spark_defaults(master_url: str, rest_uri: str, s3: S3Settings, driver: Driver, executors: Executors,
+def iceberg_catalog(catalog: CatalogClient, s3_endpoint: str, region: str) -> dict[str, str]:
+    """The `iceberg` catalog: the REST catalog as Spark's principal (OAuth2 client credentials, refreshed before
+    they expire), and S3FileIO with the credentials the catalog vends per table, which reach the executors
+    with the table (no key of Spark's own)."""
+    prefix = f"spark.sql.catalog.{CATALOG}"
+    return {
+        prefix: "org.apache.iceberg.spark.SparkCatalog",
+        f"{prefix}.type": "rest",
+        f"{prefix}.uri": catalog.uri,
+        f"{prefix}.warehouse": catalog.warehouse,
+        f"{prefix}.rest.auth.type": "oauth2",
+        f"{prefix}.credential": catalog.credential,
+        f"{prefix}.oauth2-server-uri": catalog.token_uri,
+        f"{prefix}.scope": catalog.scope,
+        f"{prefix}.token-refresh-enabled": "true",
+        f"{prefix}.header.X-Iceberg-Access-Delegation": "vended-credentials",
+        f"{prefix}.io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
+        f"{prefix}.s3.endpoint": s3_endpoint,
+        f"{prefix}.s3.path-style-access": "true",
+        f"{prefix}.client.region": region,
+    }
+
+
+def spark_defaults(master_url: str, catalog: CatalogClient, s3: S3Settings, driver: Driver, executors: Executors,
                    secret: str) -> dict[str, str]:
-    """A driver's `spark-defaults.conf`: the catalogs, the jars, where it listens, its executors, the secret."""
-    catalog = f"spark.sql.catalog.{CATALOG}"
+    """A driver's `spark-defaults.conf`: the catalogs, the jars, where it listens, its executors, the secret.
+    Spark's own MinIO user (`s3`) is for `s3a://` files only."""
     sizing_keys = {
         "spark.driver.memory": f"{driver.memory_mb}m",
         "spark.executor.memory": f"{executors.memory_mb}m",
@@ -126,16 +151,7 @@ def spark_defaults(master_url: str, rest_uri: str, s3: S3Settings, driver: Drive
     return {
         "spark.master": master_url,
         "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
-        catalog: "org.apache.iceberg.spark.SparkCatalog",
-        f"{catalog}.type": "rest",
-        f"{catalog}.uri": rest_uri,
-        f"{catalog}.warehouse": warehouse_uri(),
-        f"{catalog}.io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
-        f"{catalog}.s3.endpoint": s3.endpoint,
-        f"{catalog}.s3.path-style-access": "true",
-        f"{catalog}.s3.access-key-id": s3.access_key,
-        f"{catalog}.s3.secret-access-key": s3.secret_key,
-        f"{catalog}.client.region": s3.region,
+        **iceberg_catalog(catalog, s3.endpoint, s3.region),
         "spark.sql.defaultCatalog": CATALOG,
         "spark.executorEnv.AWS_REGION": s3.region,
         "spark.driver.extraClassPath": classpath(),
@@ -219,6 +235,7 @@ class SparkArgs:
     jars_volumes: dict[str, pulumi.Input[str]]  # verified artifact volume by host
     depends_on: Sequence[pulumi.Resource]
     notebooks_s3: S3Credentials  # JupyterLab's own user, for its notebook store
+    catalog_secret: pulumi.Output[str]  # Spark's principal in the REST catalog (Connect server and JupyterLab)
     # What the notebooks get to reach other services as their own client (logins, the stack's CA).
     jupyter_client_env: pulumi.Input[Sequence[str]] = ()
     jupyter_client_uploads: Sequence[Upload] = ()
@@ -257,7 +274,7 @@ class Spark(pulumi.ComponentResource):
         self.connect_port = server.ports["grpc"]
         self.connect_url = connect_url(self.connect_port)
         self.connect_token = generated_password(f"{name}-connect-token", self, length=48).result
-        connect_defaults = pulumi.Output.all(args.s3.secret_key, secret).apply(lambda v: java_properties(
+        connect_defaults = pulumi.Output.all(args.s3.secret_key, args.catalog_secret, secret).apply(lambda v: java_properties(
             self._driver_defaults(server, Driver(connect.address, server.ports["driver"], server.ports["blockmanager"],
                                                  server.ports["ui"], sizing.connect_driver_mb(connect.service.memory_mb)),
                                   Executors.of(config.spark, sizing.connect_cores_max(
@@ -278,7 +295,7 @@ class Spark(pulumi.ComponentResource):
         # A working copy: the notebooks themselves are kept in the `notebooks` bucket.
         notebooks = data_volume(f"{name}-jupyter-work", f"{config.prefix}-jupyter-work", jupyter.host, False, self)
         store = NotebookStore(resolve(config, "minio", "api", lab).url(), config.region, args.notebooks_s3.access_key)
-        defaults = pulumi.Output.all(args.s3.secret_key, secret).apply(lambda v: java_properties(
+        defaults = pulumi.Output.all(args.s3.secret_key, args.catalog_secret, secret).apply(lambda v: java_properties(
             self._driver_defaults(lab, Driver(jupyter.address, lab.ports["driver"], lab.ports["blockmanager"],
                                               lab.ports["ui"], sizing.jupyter_driver_mb(jupyter.service.memory_mb)),
                                   Executors.of(config.spark), *v), separator=" "))
@@ -297,11 +314,13 @@ class Spark(pulumi.ComponentResource):
                                "jupyterUrl": self.jupyter_url, "jupyterToken": self.jupyter_token,
                                "connectUrl": self.connect_url, "connectToken": self.connect_token})
 
-    def _driver_defaults(self, client, driver: Driver, executors: Executors, s3_secret: str,
+    def _driver_defaults(self, client, driver: Driver, executors: Executors, s3_secret: str, catalog_secret: str,
                          secret: str) -> dict[str, str]:
         config = self._args.config
         return spark_defaults(
-            resolve(config, "spark", "master", client).url("spark"), resolve(config, "iceberg-rest", "http", client).url(),
+            resolve(config, "spark", "master", client).url("spark"),
+            CatalogClient(catalog_uri(resolve(config, "iceberg-rest", "http", client).url()), principal("spark"),
+                          catalog_secret),
             S3Settings(resolve(config, "minio", "api", client).url(), config.region, self._args.s3.access_key, s3_secret),
             driver, executors, secret)
 

@@ -4,8 +4,9 @@ Files are rendered per node and uploaded over the image's defaults one by one. `
 keeps the image's flags but sizes the heap from the container's limit: the image's 80% of RAM
 leaves too little for the code cache (256m), the plugins' metaspace and the threads in a small
 container. Nodes use host networking and advertise their host's address, so workers
-on other hosts can join. Object storage goes through Trino's native S3 file system with Trino's
-own MinIO user.
+on other hosts can join. Object storage goes through Trino's native S3 file system: for the `iceberg`
+catalog with the credentials the REST catalog vends per table to Trino's principal, for `hive` with
+Trino's own MinIO user.
 
 Security (coordinator): HTTPS on its own port with a certificate from the stack's CA, `PASSWORD`
 authentication against `password.db` (bcrypt; one generated login per consumer) and file-based
@@ -30,6 +31,7 @@ import bcrypt
 import pulumi
 import pulumi_random as random
 
+from components.catalogs.polaris import CatalogClient, catalog_uri, principal
 from components.platform.config import LakehouseConfig
 from components.platform.credentials import generated_password
 from components.platform.containers import (ContainerArgs, Healthcheck, Placement, Upload, jvm_heap_mb, placement,
@@ -38,7 +40,7 @@ from components.storage.data import S3Credentials
 from components.platform.endpoints import HOST_GATEWAY, resolve
 from components.platform.formats import java_properties
 from components.platform.hosts import DockerHost
-from components.platform.s3 import S3Settings, warehouse_uri
+from components.platform.s3 import S3Settings
 from components.platform.tls import CertificateAuthority
 
 ETC = "/etc/trino"
@@ -191,29 +193,36 @@ def access_rules() -> dict:
     }
 
 
-def _native_s3(s3: S3Settings) -> dict[str, str]:
-    return {
-        "fs.native-s3.enabled": "true",
-        "s3.endpoint": s3.endpoint,
-        "s3.region": s3.region,
-        "s3.path-style-access": "true",
-        "s3.aws-access-key": s3.access_key,
-        "s3.aws-secret-key": s3.secret_key,
-    }
+def _native_s3(endpoint: str, region: str) -> dict[str, str]:
+    return {"fs.native-s3.enabled": "true", "s3.endpoint": endpoint, "s3.region": region,
+            "s3.path-style-access": "true"}
 
 
-def iceberg_catalog(rest_uri: str, s3: S3Settings) -> dict[str, str]:
+def iceberg_catalog(catalog: CatalogClient, s3_endpoint: str, region: str) -> dict[str, str]:
+    """The REST catalog as Trino's principal; table data with the credentials the catalog vends per table
+    (no key of Trino's own: its MinIO user is for the `hive` catalog)."""
     return {
         "connector.name": "iceberg",
         "iceberg.catalog.type": "rest",
-        "iceberg.rest-catalog.uri": rest_uri,
-        "iceberg.rest-catalog.warehouse": warehouse_uri(),
-        **_native_s3(s3),
+        "iceberg.rest-catalog.uri": catalog.uri,
+        "iceberg.rest-catalog.warehouse": catalog.warehouse,
+        "iceberg.rest-catalog.security": "OAUTH2",
+        "iceberg.rest-catalog.oauth2.credential": catalog.credential,
+        "iceberg.rest-catalog.oauth2.server-uri": catalog.token_uri,
+        "iceberg.rest-catalog.oauth2.scope": catalog.scope,
+        "iceberg.rest-catalog.vended-credentials-enabled": "true",
+        **_native_s3(s3_endpoint, region),
     }
 
 
 def hive_catalog(metastore_uri: str, s3: S3Settings) -> dict[str, str]:
-    return {"connector.name": "hive", "hive.metastore.uri": metastore_uri, **_native_s3(s3)}
+    return {
+        "connector.name": "hive",
+        "hive.metastore.uri": metastore_uri,
+        **_native_s3(s3.endpoint, s3.region),
+        "s3.aws-access-key": s3.access_key,
+        "s3.aws-secret-key": s3.secret_key,
+    }
 
 
 @dataclass(frozen=True)
@@ -223,6 +232,7 @@ class TrinoArgs:
     s3: S3Credentials
     ca: CertificateAuthority
     depends_on: Sequence[pulumi.Resource]
+    catalog_secret: pulumi.Output[str]  # Trino's principal in the REST catalog
 
 
 def certificate_names(config: LakehouseConfig, coordinator: Placement) -> tuple[str, ...]:
@@ -271,13 +281,13 @@ class Trino(pulumi.ComponentResource):
         https_port = instance.ports["https"] if coordinator else None
         server = self._shared_secret.apply(lambda secret: java_properties(config_properties(
             coordinator, port, discovery, workers, secret, https_port)))
-        rest_uri = resolve(config, "iceberg-rest", "http", instance).url()
+        rest_uri = catalog_uri(resolve(config, "iceberg-rest", "http", instance).url())
         metastore_uri = resolve(config, "hive-metastore", "thrift", instance).url("thrift")
         s3_endpoint = resolve(config, "minio", "api", instance).url()
-
-        def catalog(render) -> pulumi.Output[str]:
-            return args.s3.secret_key.apply(lambda secret: java_properties(render(
-                S3Settings(s3_endpoint, config.region, args.s3.access_key, secret))))
+        iceberg = args.catalog_secret.apply(lambda secret: java_properties(iceberg_catalog(
+            CatalogClient(rest_uri, principal("trino"), secret), s3_endpoint, config.region)))
+        hive = args.s3.secret_key.apply(lambda secret: java_properties(hive_catalog(
+            metastore_uri, S3Settings(s3_endpoint, config.region, args.s3.access_key, secret))))
 
         return service_container(name, ContainerArgs(
             placement=where,
@@ -286,8 +296,8 @@ class Trino(pulumi.ComponentResource):
                 Upload(f"{ETC}/jvm.config", jvm_config(where.service.memory_mb)),
                 Upload(f"{ETC}/node.properties", node),
                 Upload(f"{ETC}/config.properties", server),
-                Upload(f"{ETC}/catalog/iceberg.properties", catalog(lambda s3: iceberg_catalog(rest_uri, s3))),
-                Upload(f"{ETC}/catalog/hive.properties", catalog(lambda s3: hive_catalog(metastore_uri, s3))),
+                Upload(f"{ETC}/catalog/iceberg.properties", iceberg),
+                Upload(f"{ETC}/catalog/hive.properties", hive),
                 *extra_uploads,
             ),
             depends_on=(*args.depends_on, *extra_depends),

@@ -12,7 +12,3 @@ class S3Settings:
     access_key: str
     secret_key: str
 
-
-def warehouse_uri() -> str:
-    """Root of the Iceberg warehouse; namespaces `bronze` and `gold` become its zones."""
-    return "s3://warehouse/"

@@ -96,8 +96,8 @@ BUCKETS: tuple[Bucket, ...] = (
                        "logging); objects expire after `logRetentionDays`."),
 )
 
-# The Iceberg namespaces (zones) of the warehouse, created by the stack: the REST catalog runs in strict
-# mode, so a table can only be created in a namespace that exists.
+# The Iceberg namespaces (zones) of the warehouse, created by the stack: the engines' catalog grants are on
+# these namespaces, so a table can only be created in one of them.
 NAMESPACES: tuple[str, ...] = ("bronze", "gold")
 
 _WAREHOUSE = Grant("warehouse")
@@ -116,9 +116,10 @@ _TABLE = (
             ports={"api": Port(9000, 9000), "console": Port(9001, 9001)}),
     Service("postgres", Plane.STORAGE, image="postgres:17.6-bookworm", memory="1g",
             ports={"postgres": Port(5432, 5432)}),
-    Service("iceberg-rest", Plane.STORAGE, image="apache/iceberg-rest-fixture:1.10.1", memory="1g",
+    # Apache Polaris: its admin tool (same version) bootstraps the realm; bootstrap is idempotent from 1.7.0 on.
+    Service("iceberg-rest", Plane.STORAGE, image="apache/polaris:1.7.0", memory="1g",
             ports={"http": Port(8181, 8181)}, grants=(_WAREHOUSE,), database="iceberg",
-            artifacts=("postgresql-jdbc",)),
+            tag_pattern=r"(?P<version>1\.(?:[7-9]|[1-9]\d)\.\d+)"),
     Service("hive-metastore", Plane.STORAGE, image="apache/hive:4.0.1", memory="1g",
             ports={"thrift": Port(9083, 9083)}, grants=(Grant("warehouse", "hive/"),), database="metastore",
             artifacts=("postgresql-jdbc",)),

@@ -33,6 +33,7 @@ import pytest
 
 from harness import ROOT
 from local_container import LOOPBACK, LocalProcess, free_port, wait_for
+from polaris_stub import Realm, serve as serve_polaris
 from verify import checks, outputs as out
 
 pytestmark = pytest.mark.contract
@@ -70,15 +71,6 @@ def serve_http(port: int, answer, tls: ssl.SSLContext | None = None) -> Threadin
         server.socket = tls.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
-
-
-def iceberg_rest(method, path, query, headers, body):
-    """Iceberg REST as `apache/iceberg-rest-fixture` answers once the stack's job created the namespaces."""
-    if path == "/v1/config":
-        return 200, {"defaults": {}, "overrides": {}}
-    if path == "/v1/namespaces":
-        return 200, {"namespaces": [["bronze"], ["gold"]]}
-    return 404, {"error": {"message": path, "type": "NoSuchNamespaceException", "code": 404}}
 
 
 TRINO_SCHEMAS = {"iceberg": ["bronze", "gold", "information_schema"], "hive": ["default", "information_schema"]}
@@ -223,13 +215,16 @@ def stand_ins(verify_outputs, tmp_path_factory):
     secure_answer, secure_seen = trino(password)
     ca_pem, tls = certificate_authority(tmp_path_factory.mktemp("verify-ca"))
     secure_port = free_port()
-    servers = [serve_http(port("icebergRestUri"), iceberg_rest), serve_http(port("trinoUrl"), trino_answer),
+    root_id, _, root_secret = verify_outputs["icebergRestCredentials"]["root"].partition(":")
+    catalog = Realm(clients={root_id: root_secret}, catalogs={verify_outputs["icebergRestWarehouse"]: {}},
+                    namespaces={verify_outputs["icebergRestWarehouse"]: {"bronze", "gold"}})
+    servers = [serve_polaris(catalog, LOOPBACK, port("icebergRestUri")), serve_http(port("trinoUrl"), trino_answer),
                serve_http(port("jupyterUrl"), jupyter(verify_outputs["jupyterToken"])),
                serve_http(secure_port, secure_answer, tls)]
     metastore = serve_metastore(port("metastoreUri"))
     secure = {"trinoUrl": f"https://{LOOPBACK}:{secure_port}", "caCertificatePem": ca_pem,
               "trinoUsers": {"analyst": "not-this-one", out.TRINO_ADMIN: password}}
-    yield {"trino": trino_seen, "secure_trino": secure_seen, "secure": secure}
+    yield {"trino": trino_seen, "secure_trino": secure_seen, "secure": secure, "catalog": catalog}
     for server in servers:
         server.shutdown()
         server.server_close()
@@ -263,6 +258,8 @@ def test_every_check_passes_against_the_servers_and_stand_ins(verify_outputs, ml
     assert results["minio/hive-metastore"]["detail"].startswith("user hive_metastore lists warehouse/hive/; refused")
     assert results["postgres/airflow"]["detail"] == "airflow logs into airflow, which it owns"
     assert results["spark-connect"]["detail"] == "sum(range(10)) = 45 on Spark 4.1.2"
+    assert results["iceberg-rest"]["detail"] == "namespaces bronze, gold (as root; refused without a token)"
+    assert stand_ins["catalog"].violations == [], "verify's catalog requests are ones Polaris' API declares"
     assert results["hive-metastore"]["detail"] == "thrift get_all_databases: default"
     assert "Default" in results["mlflow"]["detail"]
     assert sorted(s["sql"] for s in stand_ins["secure_trino"]) == ["SHOW SCHEMAS FROM hive", "SHOW SCHEMAS FROM iceberg"]

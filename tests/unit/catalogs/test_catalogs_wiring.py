@@ -7,14 +7,29 @@ from readers import parse_site_xml as site
 
 
 def test_iceberg_rest_uses_its_own_database_and_s3_user_on_the_nas_network(homelab: StackRun):
+    for job in ("catalogs-iceberg-rest-container", "catalogs-iceberg-rest-bootstrap"):
+        env = homelab.envs(job)
+        assert env["quarkus.datasource.jdbc.url"] == "jdbc:postgresql://lakehouse-postgres:5432/iceberg"
+        assert env["quarkus.datasource.username"] == "iceberg_rest"
+        assert env["quarkus.datasource.password"] == homelab.password("data-iceberg-rest-db-password")
+        assert env["polaris.persistence.type"] == "relational-jdbc"
     env = homelab.envs("catalogs-iceberg-rest-container")
-    assert env["CATALOG_URI"] == "jdbc:postgresql://lakehouse-postgres:5432/iceberg"
-    assert env["CATALOG_JDBC_USER"] == "iceberg_rest"
-    assert env["CATALOG_JDBC_PASSWORD"] == homelab.password("data-iceberg-rest-db-password")
-    assert env["CATALOG_S3_ENDPOINT"] == "http://lakehouse-minio:9000"
     assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == (
         "iceberg_rest", homelab.password("data-iceberg-rest-s3-secret"))
     assert is_secret_wrapper(homelab.named("catalogs-iceberg-rest-container").inputs["envs"])
+
+
+def test_the_server_and_its_bootstrap_run_the_same_polaris_version(homelab: StackRun):
+    server = homelab.named("catalogs-iceberg-rest-container")
+    bootstrap = homelab.named("catalogs-iceberg-rest-bootstrap")
+    images = {r.inputs["name"]: r.outputs["imageId"] for r in homelab.of_type("docker:index/remoteImage:RemoteImage")}
+    assert server.inputs["image"] == images["apache/polaris:1.7.0"]
+    assert bootstrap.inputs["image"] == images["apache/polaris-admin-tool:1.7.0"]
+    assert homelab.named("catalogs-iceberg-rest-setup").inputs["image"] == images["python:3.13.7-alpine3.22"]
+    assert server.inputs["healthcheck"]["tests"] == ["CMD", "curl", "--fail", "--silent",
+                                                     "http://localhost:8182/q/health/ready"]
+    assert server.inputs["memory"] == 1024 and server.inputs["restart"] == "unless-stopped"
+    assert server.inputs["ports"] == [{"internal": 8181, "external": 8181, "ip": "192.168.10.20"}]
 
 
 def test_hive_metastore_uses_its_own_database_and_s3_user(homelab: StackRun):

@@ -7,6 +7,7 @@ import pytest
 from components.compute.spark import (Driver, Executors, connect_command, connect_env, connect_url, jupyter_env,
                                       master_command, security_defaults, spark_defaults, worker_command, worker_env)
 from components.platform import spark_sizing as sizing
+from components.catalogs.polaris import CatalogClient, principal
 from components.compute.trino import config_properties, hive_catalog, iceberg_catalog, jvm_config, node_properties
 from components.platform.formats import java_properties
 from components.platform.s3 import S3Settings
@@ -14,6 +15,8 @@ from harness import StackRun
 from readers import parse_properties
 
 S3 = S3Settings("http://lakehouse-minio:9000", "us-east-1", "trino", "s3cr3t")
+TRINO_CATALOG = CatalogClient("http://192.168.10.20:8181/api/catalog", principal("trino"), "c4t-s3cr3t")
+SPARK_CATALOG = CatalogClient("http://192.168.10.20:8181/api/catalog", principal("spark"), "sp4rk-s3cr3t")
 CLASSPATH = ("/opt/lakehouse/jars/iceberg-spark-runtime-4.1_2.13-1.11.0.jar:/opt/lakehouse/jars/iceberg-aws-bundle-1.11.0.jar:"
              "/opt/lakehouse/jars/hadoop-aws-3.4.2.jar:/opt/lakehouse/jars/bundle-2.29.52.jar")
 
@@ -80,12 +83,21 @@ NATIVE_S3 = {
 
 
 def test_trino_iceberg_catalog():
-    assert parse_properties(java_properties(iceberg_catalog("http://192.168.10.20:8181", S3))) == {
+    """Trino's principal with OAuth2 client credentials; table data on vended credentials, no key of its own."""
+    assert parse_properties(java_properties(iceberg_catalog(TRINO_CATALOG, "http://192.168.10.20:9000", "us-east-1"))) == {
         "connector.name": "iceberg",
         "iceberg.catalog.type": "rest",
-        "iceberg.rest-catalog.uri": "http://192.168.10.20:8181",
-        "iceberg.rest-catalog.warehouse": "s3://warehouse/",
-        **NATIVE_S3,
+        "iceberg.rest-catalog.uri": "http://192.168.10.20:8181/api/catalog",
+        "iceberg.rest-catalog.warehouse": "warehouse",
+        "iceberg.rest-catalog.security": "OAUTH2",
+        "iceberg.rest-catalog.oauth2.credential": "trino:c4t-s3cr3t",
+        "iceberg.rest-catalog.oauth2.server-uri": "http://192.168.10.20:8181/api/catalog/v1/oauth/tokens",
+        "iceberg.rest-catalog.oauth2.scope": "PRINCIPAL_ROLE:engine",
+        "iceberg.rest-catalog.vended-credentials-enabled": "true",
+        "fs.native-s3.enabled": "true",
+        "s3.endpoint": "http://192.168.10.20:9000",
+        "s3.region": "us-east-1",
+        "s3.path-style-access": "true",
     }
 
 
@@ -94,20 +106,24 @@ EXECUTORS = Executors(1024, 1)
 
 
 def test_spark_defaults_parse_to_every_catalog_driver_executor_and_security_key():
-    text = java_properties(spark_defaults("spark://192.168.10.30:7077", "http://192.168.10.20:8181", S3,
+    text = java_properties(spark_defaults("spark://192.168.10.30:7077", SPARK_CATALOG, S3,
                                           DRIVER, Executors(512, 2, 4), "s3cr3t-auth"), separator=" ")
     assert parse_properties(text) == {
         "spark.master": "spark://192.168.10.30:7077",
         "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
         "spark.sql.catalog.iceberg": "org.apache.iceberg.spark.SparkCatalog",
         "spark.sql.catalog.iceberg.type": "rest",
-        "spark.sql.catalog.iceberg.uri": "http://192.168.10.20:8181",
-        "spark.sql.catalog.iceberg.warehouse": "s3://warehouse/",
+        "spark.sql.catalog.iceberg.uri": "http://192.168.10.20:8181/api/catalog",
+        "spark.sql.catalog.iceberg.warehouse": "warehouse",
+        "spark.sql.catalog.iceberg.rest.auth.type": "oauth2",
+        "spark.sql.catalog.iceberg.credential": "spark:sp4rk-s3cr3t",
+        "spark.sql.catalog.iceberg.oauth2-server-uri": "http://192.168.10.20:8181/api/catalog/v1/oauth/tokens",
+        "spark.sql.catalog.iceberg.scope": "PRINCIPAL_ROLE:engine",
+        "spark.sql.catalog.iceberg.token-refresh-enabled": "true",
+        "spark.sql.catalog.iceberg.header.X-Iceberg-Access-Delegation": "vended-credentials",
         "spark.sql.catalog.iceberg.io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
         "spark.sql.catalog.iceberg.s3.endpoint": "http://lakehouse-minio:9000",
         "spark.sql.catalog.iceberg.s3.path-style-access": "true",
-        "spark.sql.catalog.iceberg.s3.access-key-id": "trino",
-        "spark.sql.catalog.iceberg.s3.secret-access-key": "s3cr3t",
         "spark.sql.catalog.iceberg.client.region": "us-east-1",
         "spark.sql.defaultCatalog": "iceberg",
         "spark.executorEnv.AWS_REGION": "us-east-1",
@@ -134,7 +150,7 @@ def test_spark_defaults_parse_to_every_catalog_driver_executor_and_security_key(
         "spark.ui.killEnabled": "false",
         "spark.master.rest.enabled": "false",
     }
-    assert "spark.cores.max" not in spark_defaults("spark://m:7077", "http://r:8181", S3, DRIVER, EXECUTORS, "x")
+    assert "spark.cores.max" not in spark_defaults("spark://m:7077", SPARK_CATALOG, S3, DRIVER, EXECUTORS, "x")
 
 
 def test_every_spark_daemon_reads_only_the_security_keys():
@@ -144,7 +160,7 @@ def test_every_spark_daemon_reads_only_the_security_keys():
 
 
 def test_spark_defaults_text_uses_space_separated_lines():
-    text = java_properties(spark_defaults("spark://m:7077", "http://r:8181", S3, DRIVER, EXECUTORS, "x"), separator=" ")
+    text = java_properties(spark_defaults("spark://m:7077", SPARK_CATALOG, S3, DRIVER, EXECUTORS, "x"), separator=" ")
     assert text.splitlines()[0] == "spark.master spark://m:7077"
     assert all(" " in line and "=" not in line.split(" ", 1)[0] for line in text.splitlines())
 
@@ -205,7 +221,7 @@ def test_trino_hive_catalog():
 
 
 @pytest.mark.parametrize("render", [
-    lambda: iceberg_catalog("http://rest:8181", S3),
+    lambda: iceberg_catalog(TRINO_CATALOG, "http://minio:9000", "us-east-1"),
     lambda: hive_catalog("thrift://hms:9083", S3),
 ], ids=["iceberg", "hive"])
 def test_trino_catalogs_use_native_s3_and_no_legacy_hive_s3_keys(render):

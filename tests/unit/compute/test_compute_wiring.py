@@ -17,13 +17,20 @@ def test_trino_catalogs_point_at_the_catalogs_and_minio_with_trinos_credentials(
         files = homelab.uploads(node)
         iceberg = properties(files["/etc/trino/catalog/iceberg.properties"])
         hive = properties(files["/etc/trino/catalog/hive.properties"])
-        assert iceberg["iceberg.rest-catalog.uri"] == f"http://{NAS}:8181"
+        assert iceberg["iceberg.rest-catalog.uri"] == f"http://{NAS}:8181/api/catalog"
+        assert iceberg["iceberg.rest-catalog.oauth2.server-uri"] == f"http://{NAS}:8181/api/catalog/v1/oauth/tokens"
+        assert iceberg["iceberg.rest-catalog.oauth2.credential"] == (
+            f"trino:{homelab.password('catalogs-iceberg-rest-trino-secret')}")
+        assert iceberg["iceberg.rest-catalog.warehouse"] == "warehouse"
+        assert not any(key.startswith("s3.aws-") for key in iceberg), "the catalog vends the table's credentials"
         assert hive["hive.metastore.uri"] == f"thrift://{NAS}:9083"
+        assert (hive["s3.aws-access-key"], hive["s3.aws-secret-key"]) == (
+            "trino", homelab.password("data-trino-s3-secret"))
         for catalog in (iceberg, hive):
             assert catalog["s3.endpoint"] == f"http://{NAS}:9000"
-            assert (catalog["s3.aws-access-key"], catalog["s3.aws-secret-key"]) == (
-                "trino", homelab.password("data-trino-s3-secret"))
             assert not any(key.startswith("hive.s3.") for key in catalog)
+        setup = homelab.named("catalogs-iceberg-rest-setup")
+        assert setup.urn in homelab.named(node).property_dependencies["uploads"], "the principal exists first"
 
 
 def test_trino_nodes_advertise_their_host_and_find_the_coordinator(homelab: StackRun):
@@ -53,11 +60,18 @@ def test_spark_defaults_use_the_rest_catalog_and_sparks_credentials(homelab: Sta
         "/usr/local/spark/conf/spark-defaults.conf"])
     assert defaults["spark.master"] == f"spark://{COMPUTE}:7077"
     assert defaults["spark.sql.defaultCatalog"] == "iceberg"
-    assert defaults["spark.sql.catalog.iceberg.uri"] == f"http://{NAS}:8181"
+    assert defaults["spark.sql.catalog.iceberg.uri"] == f"http://{NAS}:8181/api/catalog"
+    assert defaults["spark.sql.catalog.iceberg.oauth2-server-uri"] == f"http://{NAS}:8181/api/catalog/v1/oauth/tokens"
+    assert defaults["spark.sql.catalog.iceberg.credential"] == (
+        f"spark:{homelab.password('catalogs-iceberg-rest-spark-secret')}")
+    assert defaults["spark.sql.catalog.iceberg.scope"] == "PRINCIPAL_ROLE:engine"
     assert defaults["spark.sql.catalog.iceberg.s3.endpoint"] == f"http://{NAS}:9000"
-    assert defaults["spark.sql.catalog.iceberg.s3.access-key-id"] == "spark"
-    assert defaults["spark.sql.catalog.iceberg.s3.secret-access-key"] == homelab.password("data-spark-s3-secret")
+    assert not any(key.startswith("spark.sql.catalog.iceberg.s3.") and "key" in key for key in defaults)
     assert defaults["spark.hadoop.fs.s3a.access.key"] == "spark"
+    assert defaults["spark.hadoop.fs.s3a.secret.key"] == homelab.password("data-spark-s3-secret")
+    connect = properties(homelab.uploads("compute-spark-connect-container")["/usr/local/spark/conf/spark-defaults.conf"])
+    assert {k: v for k, v in connect.items() if k.startswith("spark.sql.catalog.")} == {
+        k: v for k, v in defaults.items() if k.startswith("spark.sql.catalog.")}, "one principal for both drivers"
     assert defaults["spark.driver.host"] == COMPUTE
     assert defaults["spark.executorEnv.AWS_REGION"] == "us-east-1"
 
@@ -86,7 +100,7 @@ def test_jupyter_is_protected_by_a_generated_secret_token(homelab: StackRun):
 
 def test_engines_start_only_after_the_catalogs_are_healthy(homelab: StackRun):
     rest = homelab.named("catalogs-iceberg-rest-container")
-    namespaces = homelab.named("catalogs-iceberg-rest-namespaces")
+    namespaces = homelab.named("catalogs-iceberg-rest-setup")
     hms = homelab.named("catalogs-hive-metastore-container")
     for name in ("compute-trino-container", "compute-trino-worker-1-container"):
         assert {rest.urn, namespaces.urn, hms.urn} <= set(homelab.named(name).dependencies)
@@ -99,7 +113,10 @@ def test_exports_of_the_engines(homelab: StackRun):
     assert homelab.outputs["trinoUrl"] == f"https://{COMPUTE}:8443"
     assert homelab.outputs["sparkMasterUrl"] == f"spark://{COMPUTE}:7077"
     assert homelab.outputs["sparkMasterUiUrl"] == f"http://{COMPUTE}:8081"
-    assert homelab.outputs["icebergRestUri"] == f"http://{NAS}:8181"
+    assert homelab.outputs["icebergRestUri"] == f"http://{NAS}:8181/api/catalog"
+    assert homelab.outputs["icebergRestWarehouse"] == "warehouse"
+    assert homelab.outputs["icebergRestCredentials"] == {
+        p: f"{p}:{homelab.password(f'catalogs-iceberg-rest-{p}-secret')}" for p in ("root", "trino", "spark", "analyst")}
     assert homelab.outputs["metastoreUri"] == f"thrift://{NAS}:9083"
 
 
@@ -170,7 +187,7 @@ def test_the_connect_server_runs_beside_the_master_on_loopback_with_a_generated_
     assert (defaults["spark.driver.host"], defaults["spark.driver.port"], defaults["spark.driver.blockManager.port"],
             defaults["spark.ui.port"]) == (COMPUTE, "7210", "7211", "4050")
     assert defaults["spark.driver.memory"] == "1024m"
-    assert defaults["spark.sql.catalog.iceberg.uri"] == f"http://{NAS}:8181"
+    assert defaults["spark.sql.catalog.iceberg.uri"] == f"http://{NAS}:8181/api/catalog"
     jupyter = properties(homelab.uploads("compute-spark-jupyter-container")[DEFAULTS])
     same = {k: v for k, v in defaults.items() if not k.startswith(("spark.driver.", "spark.ui.", "spark.cores."))}
     assert same == {k: v for k, v in jupyter.items() if not k.startswith(("spark.driver.", "spark.ui.", "spark.cores."))}

@@ -13,6 +13,7 @@ import time
 import pytest
 
 from harness import ROOT
+from polaris_stub import Realm, serve
 from verify import checks, cli, outputs, report, runner
 from verify.checks import Check, CheckFailed, Options
 from verify.outputs import MissingOutput, OutputsError
@@ -139,6 +140,40 @@ def test_a_missing_output_fails_the_checks_that_need_it_by_name():
     assert results["spark-connect"].detail == "the stack has no `sparkConnectUrl` output"
     assert results["trino/hive"].detail == "the stack has no `trinoUrl` output"
     assert not any(r.ok for r in results.values())
+
+
+@pytest.fixture
+def catalog():
+    """The Polaris stub (its published API enforced) with the stack's catalog and zones."""
+    realm = Realm(clients={"root": "r00t-secret"}, catalogs={"warehouse": {}}, namespaces={"warehouse": {"bronze", "gold"}})
+    server = serve(realm)
+    yield realm, f"http://127.0.0.1:{server.server_address[1]}/api/catalog"
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_catalog_check_needs_a_token_and_finds_the_zones(catalog):
+    realm, uri = catalog
+    detail = checks.check_iceberg_namespaces(uri, "warehouse", "root:r00t-secret", 5)
+    assert detail == "namespaces bronze, gold (as root; refused without a token)"
+    assert realm.violations == []
+    assert [op for op, _ in realm.calls] == ["getConfig", "getToken", "getConfig", "listNamespaces"]
+
+
+def test_the_catalog_check_fails_on_a_refused_login_or_a_missing_zone(catalog):
+    realm, uri = catalog
+    with pytest.raises(CheckFailed, match="POST /v1/oauth/tokens as root: HTTP 401"):
+        checks.check_iceberg_namespaces(uri, "warehouse", "root:wrong", 5)
+    realm.namespaces["warehouse"].discard("gold")
+    with pytest.raises(CheckFailed, match="gold missing"):
+        checks.check_iceberg_namespaces(uri, "warehouse", "root:r00t-secret", 5)
+
+
+def test_the_catalog_credential_is_roots(homelab):
+    assert outputs.catalog_credential(homelab.outputs) == homelab.outputs["icebergRestCredentials"]["root"]
+    with pytest.raises(MissingOutput, match="no `root` credential"):
+        outputs.catalog_credential({"icebergRestCredentials": {"analyst": "analyst:x"}})
+    assert "s3cr3t-value" not in outputs.redact("x s3cr3t-value", {"icebergRestCredentials": {"root": "s3cr3t-value"}})
 
 
 def test_select_by_name_or_service_and_refuse_unknown_names():
