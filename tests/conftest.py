@@ -31,3 +31,14 @@ def stack_run(request, stack_runs) -> StackRun:
 @pytest.fixture(scope="session")
 def homelab(stack_runs) -> StackRun:
     return stack_runs["homelab"]
+
+
+@pytest.fixture(scope="session")
+def deployed_dags(tmp_path_factory) -> tuple[StackRun, dict]:
+    """The DAGs folder the stack deploys (the local stack with demo.tripsPerDay 321, a value no default has),
+    loaded once in a real DagBag: the stack run and what the bag holds."""
+    from dagbag import load_deployed
+
+    run = run_stack("local", overrides={"demo": {"tripsPerDay": 321}})
+    assert run.error is None, run.error
+    return run, load_deployed(run, tmp_path_factory.mktemp("airflow"))

@@ -14,7 +14,7 @@ scikit-learn is the version of the MLflow image (`-full` installs mlflow[extras]
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd

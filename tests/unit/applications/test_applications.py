@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
@@ -144,28 +143,14 @@ def test_dag_versions_in_the_dev_requirements_match_what_the_image_installs():
     assert SERVICES["airflow"].image.endswith("-python3.13"), "the Spark image's Python: UDFs run on the executors"
 
 
-def test_the_dags_folder_loads_in_a_real_dagbag_and_the_spark_connect_hook_reads_the_connection(tmp_path):
-    """In a fresh interpreter: Airflow configures itself from AIRFLOW_HOME at import. The provider's own hook,
-    as the DAG uses it, turns the rendered connection into the URL the client sends its token on: the token in
-    the URL, the host the literal `localhost` (the client uses TLS for a token sent anywhere else)."""
-    script = textwrap.dedent(f"""
-        import json
-        from airflow.dag_processing.dagbag import DagBag
-        from airflow.providers.apache.spark.hooks.spark_connect import SparkConnectHook
-        bag = DagBag(dag_folder={str(ROOT / 'dags')!r})
-        print(json.dumps({{"errors": bag.import_errors,
-                          "dags": {{d: sorted(bag.dags[d].task_ids) for d in bag.dags}},
-                          "url": SparkConnectHook("spark_connect_default").get_connection_url()}}))
-    """)
-    conn = connections(Endpoint("h", 8443), S3, Endpoint("localhost", 15002), "t0ken", "pw")[
-        "AIRFLOW_CONN_SPARK_CONNECT_DEFAULT"]
-    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-           "AIRFLOW_CONN_SPARK_CONNECT_DEFAULT": conn}
-    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-2000:]
-    loaded = json.loads(result.stdout.strip().splitlines()[-1])
-    assert loaded == {"errors": {}, "dags": {"lakehouse_connections": ["minio", "spark_connect", "trino"]},
-                      "url": "sc://localhost:15002/;token=t0ken"}
+def test_the_dags_folder_loads_in_a_real_dagbag_and_the_spark_connect_hook_reads_the_connection(deployed_dags):
+    """The provider's own hook, as the DAGs use it, turns the rendered connection into the URL the client sends
+    its token on: the token in the URL, the host the literal `localhost` (the client uses TLS for a token sent
+    anywhere else)."""
+    run, loaded = deployed_dags
+    assert loaded["errors"] == {}
+    assert loaded["dags"]["lakehouse_connections"]["tasks"] == {"minio": [], "spark_connect": [], "trino": []}
+    assert loaded["spark_connect_url"] == f"sc://localhost:15002/;token={run.password('compute-spark-connect-token')}"
 
 
 # --- wiring -----------------------------------------------------------------------------------
