@@ -29,6 +29,7 @@ HIVE_DATABASE = "default"
 AIRFLOW_DAG = "lakehouse_connections"   # uploaded by the stack (dags/)
 DEMO_DAG = "taxi_pipeline"              # the demo workload's DAG
 SUPERSET_BACKEND = "trino"
+DEMO_DASHBOARD = "taxi-demand"          # the demo's Superset dashboard (slug), which its analyst opens
 
 
 class CheckFailed(Exception):
@@ -217,18 +218,23 @@ def check_mlflow_experiments(url: str, auth: Optional[tuple[str, str]], http_tim
     return f"{len(names)} experiment(s): {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}"
 
 
-def check_superset_database(url: str, user: str, password: str, http_timeout: float) -> str:
-    """The admin logs in; the database list holds a Trino database."""
-    requests = _requests()
-    base = url.rstrip("/")
-    login = requests.post(f"{base}/api/v1/security/login", timeout=http_timeout,
-                          json={"username": user, "password": password, "provider": "db", "refresh": True})
+def _superset_token(base: str, user: str, password: str, http_timeout: float) -> dict[str, str]:
+    """A login to Superset's API: the bearer header of `user`."""
+    login = _requests().post(f"{base}/api/v1/security/login", timeout=http_timeout,
+                             json={"username": user, "password": password, "provider": "db", "refresh": True})
     _expect(login, f"login as {user}", 200)
     token = _json(login, "login").get("access_token")
     if not token:
         raise CheckFailed("the login answered without an access token")
+    return {"Authorization": f"Bearer {token}"}
+
+
+def check_superset_database(url: str, user: str, password: str, http_timeout: float) -> str:
+    """The admin logs in; the database list holds a Trino database."""
+    requests = _requests()
+    base = url.rstrip("/")
     listing = requests.get(f"{base}/api/v1/database/", params={"q": "(page_size:100)"}, timeout=http_timeout,
-                           headers={"Authorization": f"Bearer {token}"})
+                           headers=_superset_token(base, user, password, http_timeout))
     _expect(listing, "GET /api/v1/database/", 200)
     databases = _json(listing, "database list").get("result") or []
     trino = [d.get("database_name") for d in databases
@@ -236,6 +242,23 @@ def check_superset_database(url: str, user: str, password: str, http_timeout: fl
     if not trino:
         raise CheckFailed(f"no Trino database among {[d.get('database_name') for d in databases]}")
     return f"{user} logged in; databases: {', '.join(sorted(trino))}"
+
+
+def check_superset_analyst(url: str, user: str, password: str, http_timeout: float) -> str:
+    """The demo's analyst logs in and opens the demo dashboard and its datasets."""
+    requests = _requests()
+    base = url.rstrip("/")
+    headers = _superset_token(base, user, password, http_timeout)
+    dashboard = requests.get(f"{base}/api/v1/dashboard/{DEMO_DASHBOARD}", headers=headers, timeout=http_timeout)
+    _expect(dashboard, f"GET /api/v1/dashboard/{DEMO_DASHBOARD}", 200)
+    datasets = requests.get(f"{base}/api/v1/dashboard/{DEMO_DASHBOARD}/datasets", headers=headers,
+                            timeout=http_timeout)
+    _expect(datasets, f"GET /api/v1/dashboard/{DEMO_DASHBOARD}/datasets", 200)
+    names = sorted(d.get("table_name", "?") for d in _json(datasets, "dashboard datasets").get("result") or [])
+    if not names:
+        raise CheckFailed(f"the dashboard {DEMO_DASHBOARD} shows {user} no dataset")
+    title = _json(dashboard, "dashboard").get("result", {}).get("dashboard_title", DEMO_DASHBOARD)
+    return f"{user} opens {title!r}: {len(names)} datasets ({', '.join(names)})"
 
 
 # --- Airflow -------------------------------------------------------------------------------------
@@ -507,6 +530,10 @@ def plan(outputs: Mapping[str, Any], options: Options = Options()) -> list[Check
     checks.append(Check("superset", lambda: check_superset_database(
         out.need(outputs, "supersetUrl"), out.need(outputs, "supersetAdminUser"),
         out.need(outputs, "supersetAdminPassword"), t)))
+    if "supersetAnalystUser" in outputs:  # the stack deploys the demo
+        checks.append(Check("superset/analyst", lambda: check_superset_analyst(
+            out.need(outputs, "supersetUrl"), out.need(outputs, "supersetAnalystUser"),
+            out.need(outputs, "supersetAnalystPassword"), t)))
 
     def airflow(fn: Callable[..., str], *extra: Any) -> Callable[[], str]:
         return lambda: fn(out.need(outputs, "airflowUrl"), out.need(outputs, "airflowAdminUser"),

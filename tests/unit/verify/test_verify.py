@@ -124,7 +124,9 @@ def test_the_plan_has_a_check_per_promise_of_the_outputs(homelab):
         "minio/airflow", "minio/hive-metastore", "minio/iceberg-rest", "minio/jupyter", "minio/mlflow", "minio/spark",
         "minio/trino", "postgres/airflow", "postgres/hive-metastore", "postgres/iceberg-rest", "postgres/mlflow",
         "postgres/superset", "postgres/taxi-source", "iceberg-rest", "hive-metastore", "trino/iceberg", "trino/hive", "spark-connect",
-        "jupyter", "mlflow", "superset", "airflow/health", "airflow/dags"]
+        "jupyter", "mlflow", "superset", "superset/analyst", "airflow/health", "airflow/dags"]
+    without_demo = {k: v for k, v in homelab.outputs.items() if not k.startswith("supersetAnalyst")}
+    assert "superset/analyst" not in [c.name for c in checks.plan(without_demo)]
     demo = checks.plan(homelab.outputs, Options(demo=True, demo_timeout=600, timeout=5))
     assert demo[-1].name == "airflow/demo" and demo[-1].timeout == 660
     assert {c.timeout for c in demo[:-1]} == {5}
