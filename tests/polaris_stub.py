@@ -12,9 +12,11 @@ client credentials it knows (root's, and each principal's once reset).
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -135,6 +137,27 @@ def _parameters(spec: dict, params: dict, query: dict, schemas: dict) -> list[st
     return problems
 
 
+# The operations that create an entity or a link: each answers 409 once it exists.
+CREATES = ("createCatalog", "createNamespace", "createCatalogRole", "addGrantToCatalogRole", "createPrincipalRole",
+           "assignCatalogRoleToPrincipalRole", "createPrincipal", "assignPrincipalRole")
+
+
+def planned_state(plan: dict, clients: dict[str, str]) -> dict:
+    """What `Realm.state()` holds once the setup converged on `plan` (`polaris_setup.py`'s plan): its catalog,
+    namespaces, catalog roles (Polaris' own catalog_admin among them) with their grants in the plan's order,
+    principal roles with their catalog roles, principals with their role, and `clients` (id -> secret)."""
+    catalog = plan["catalog"]["name"]
+    return {
+        "catalogs": {catalog: plan["catalog"]},
+        "namespaces": {catalog: set(plan["namespaces"])},
+        "catalog_roles": {catalog: {"catalog_admin", *plan["catalogRoles"]}},
+        "grants": {(catalog, role): grants for role, grants in plan["catalogRoles"].items()},
+        "principal_roles": {role: {(catalog, r) for r in assigned} for role, assigned in plan["principalRoles"].items()},
+        "principals": {name: {p["principalRole"]} for name, p in plan["principals"].items()},
+        "clients": clients,
+    }
+
+
 @dataclass
 class Realm:
     """What the stub server holds, as Polaris would after the same calls."""
@@ -149,6 +172,13 @@ class Realm:
     tokens: set = field(default_factory=set)
     violations: list[str] = field(default_factory=list)
     calls: list[tuple[str, int]] = field(default_factory=list)  # (operationId, status)
+
+    def state(self) -> dict:
+        """The entities held, in the shape of `planned_state` (a catalog without its entity version)."""
+        return copy.deepcopy({
+            "catalogs": {name: {k: v for k, v in c.items() if k != "entityVersion"} for name, c in self.catalogs.items()},
+            "namespaces": self.namespaces, "catalog_roles": self.catalog_roles, "grants": self.grants,
+            "principal_roles": self.principal_roles, "principals": self.principals, "clients": self.clients})
 
     def answer(self, op: Operation, authorization: Optional[str]) -> tuple[int, dict]:
         p, body = op.params, op.body
@@ -261,10 +291,12 @@ class Realm:
         return 200, {"namespaces": [name.split(".") for name in sorted(self.namespaces.get(p["prefix"], ()))]}
 
 
-def serve(realm: Realm, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
-    """The stub on a free (or the given) port, in a daemon thread; `server.shutdown()` stops it."""
+def serve(realm: Realm, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0) -> ThreadingHTTPServer:
+    """The stub on a free (or the given) port, in a daemon thread; `server.shutdown()` stops it. Each request
+    is answered after `latency` seconds (a real server's time to answer)."""
     class Handler(BaseHTTPRequestHandler):
         def _handle(self):
+            time.sleep(latency)
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             op, problems = match(self.command, self.path, self.headers.get("Content-Type"), raw)
             if problems:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import re
 import shlex
 import signal
@@ -294,9 +295,14 @@ IMAGES: dict[str, Image] = {
                          "--max-requests-jitter ${WORKER_MAX_REQUESTS_JITTER:-0} "
                          "--limit-request-line ${SERVER_LIMIT_REQUEST_LINE:-0} "
                          '--limit-request-field_size ${SERVER_LIMIT_REQUEST_FIELD_SIZE:-0} "${FLASK_APP}"')),
+    # python (python:3.13.7-alpine3.22, the Polaris setup job's image) has Python 3.13.7; the stand-in is
+    # the local interpreter of the unit virtualenv, of another version: the jobs it runs use the
+    # standard library only, so their version is not compared with the tag.
+    "python": Image(bin=VENV, version=platform.python_version),
 }
 INSTALL_OF = {"apache/airflow": "the unit virtualenv (requirements-dev.txt)",
-              "ghcr.io/mlflow/mlflow": ".ci/venv-mlflow", "apache/superset": ".ci/venv-superset"}
+              "ghcr.io/mlflow/mlflow": ".ci/venv-mlflow", "apache/superset": ".ci/venv-superset",
+              "python": "the unit virtualenv"}
 
 
 def image_reference(run: StackRun, container: str) -> str:

@@ -13,7 +13,7 @@ from components.catalogs.polaris import (CATALOG, PRINCIPALS, SETUP_SOURCE, admi
                                          persistence_env, root_credentials, server_env, setup_env, setup_plan)
 from components.platform.config import ConfigError, parse
 from harness import StackRun, is_secret_wrapper
-from polaris_stub import SPEC, Realm, serve, validate
+from polaris_stub import CREATES, SPEC, Realm, planned_state, serve, validate
 
 NAS = {"address": "192.168.10.20", "ssh": {"user": "lakehouse"}}
 PLAN = setup_plan("http://192.168.10.20:9000", "http://lakehouse-minio:9000", "us-east-1")
@@ -194,6 +194,7 @@ def test_the_setup_converges_the_realm_on_the_plan_with_requests_the_spec_allows
     assert realm.principal_roles == {"engine": {(CATALOG, "zones_writer")}, "analyst": {(CATALOG, "gold_reader")}}
     assert realm.principals == {"trino": {"engine"}, "spark": {"engine"}, "analyst": {"analyst"}}
     assert realm.clients == {"root": ROOT_SECRET, **SECRETS}, "each principal's client id is its name"
+    assert realm.state() == planned_state(PLAN, realm.clients), "the contract tier's reading of the plan agrees"
     assert not any(secret in done.stdout + done.stderr for secret in (ROOT_SECRET, *SECRETS.values()))
 
 
@@ -207,8 +208,7 @@ def test_a_second_run_finds_everything_and_changes_nothing(polaris):
     assert realm.violations == []
     assert (dict(realm.namespaces), dict(realm.grants), dict(realm.principals), dict(realm.clients)) == before
     statuses = {op: {s for o, s in realm.calls if o == op} for op, _ in realm.calls}
-    for create in ("createCatalog", "createNamespace", "createCatalogRole", "addGrantToCatalogRole",
-                   "createPrincipalRole", "assignCatalogRoleToPrincipalRole", "createPrincipal", "assignPrincipalRole"):
+    for create in CREATES:
         assert statuses[create] == {409}, create
     assert statuses["updateCatalog"] == {200} and realm.catalogs[CATALOG]["entityVersion"] == 2
     assert "catalog warehouse: exists" in again.stdout and again.stdout.rstrip().endswith("polaris setup converged")
