@@ -8,7 +8,8 @@ taxi_demand_scoring   scheduled on the champion alias (a watcher in the triggere
                       actuals in iceberg.gold.demand_predictions, with model name, version and run id
 
 Needs in the Airflow image: mlflow-skinny and scikit-learn (the MLflow image's version), the part-1
-packages; MLFLOW_TRACKING_URI in the environment of every Airflow component (the triggerer too).
+packages; MLFLOW_TRACKING_URI and the pipelines' login (MLFLOW_TRACKING_USERNAME/PASSWORD) in the environment
+of every Airflow component (the triggerer too).
 """
 
 from __future__ import annotations

@@ -14,17 +14,26 @@ body, so it would need a relay service; MLflow also refuses private addresses fo
 told otherwise. The poll needs nothing but network access from the triggerer to MLflow, and a
 delivery that failed is simply seen at the next poll.
 
-Only httpx and Airflow are imported: the triggerer needs no MLflow client.
+Only httpx and Airflow are imported: the triggerer needs no MLflow client. The server runs MLflow's
+basic-auth app: the trigger logs in as the MLflow client does, with `MLFLOW_TRACKING_USERNAME` and
+`MLFLOW_TRACKING_PASSWORD` from the triggerer's environment (read when it runs, never serialized).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any, AsyncIterator, Optional
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
 STATE_KEY = "fired_version"
+
+
+def tracking_auth() -> Optional[tuple[str, str]]:
+    """The login the MLflow client would send (HTTP basic), from the environment; None without one."""
+    user = os.environ.get("MLFLOW_TRACKING_USERNAME")
+    return None if not user else (user, os.environ.get("MLFLOW_TRACKING_PASSWORD", ""))
 
 
 class ChampionAliasTrigger(BaseEventTrigger):
@@ -78,7 +87,7 @@ class ChampionAliasTrigger(BaseEventTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         import httpx
 
-        async with httpx.AsyncClient(timeout=self.timeout) as client:
+        async with httpx.AsyncClient(timeout=self.timeout, auth=tracking_auth()) as client:
             while True:
                 try:
                     event = await self.poll(client)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -79,6 +81,30 @@ def test_the_trigger_fires_once_per_change_of_the_alias():
                 await trigger._set(event.payload["version"])
         return fired
     assert asyncio.run(polls()) == ["1", "2", "1"]
+
+
+@pytest.mark.parametrize("login", [("airflow", "s3cret"), None])
+def test_the_trigger_logs_in_as_the_mlflow_client_does(monkeypatch, login):
+    """The server runs MLflow's basic-auth app: the trigger sends the login from MLFLOW_TRACKING_USERNAME/PASSWORD."""
+    sent = []
+
+    def handler(request):
+        sent.append(request.headers.get("Authorization"))
+        return httpx.Response(200, json={"model_version": {"version": "1", "run_id": "run1"}})
+    real = httpx.AsyncClient
+    monkeypatch.setattr(httpx, "AsyncClient", lambda **kwargs: real(transport=httpx.MockTransport(handler), **kwargs))
+    for key, value in zip(("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"), login or ()):
+        monkeypatch.setenv(key, value)
+    if login is None:
+        monkeypatch.delenv("MLFLOW_TRACKING_USERNAME", raising=False)
+
+    async def first_event():
+        async for event in ChampionAliasTrigger("http://mlflow:5000", "m", poll_interval=0).run():
+            return event.payload
+    assert asyncio.run(first_event())["version"] == "1"
+    expected = None if login is None else "Basic " + base64.b64encode(":".join(login).encode()).decode()
+    assert sent == [expected]
+    assert "s3cret" not in json.dumps(ChampionAliasTrigger("http://mlflow:5000", "m").serialize())
 
 
 def test_the_trigger_serializes_to_its_arguments():
