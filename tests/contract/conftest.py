@@ -16,6 +16,9 @@ from harness import StackRun
 from local_container import MEASURED, STACK, LocalContainer, LocalProcess, Loopback
 from standins import S3, Postgres, start_postgres, start_s3
 
+MLFLOW = "lakehouse-mlflow"
+MLFLOW_IDENTITY_FLAGS = ("--allowed-hosts", "--cors-allowed-origins")  # names clients use, not addresses to dial
+SUPERSET_INIT, SUPERSET_WEB = "lakehouse-superset-init", "lakehouse-superset"
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
@@ -88,3 +91,58 @@ def stop_later() -> Iterable[Callable[[LocalProcess], LocalProcess]]:
     yield lambda process: started.append(process) or process
     for process in reversed(started):
         process.stop()
+
+
+# --- servers several modules use (the services' own tests and the demo's): one process each per session ---
+
+@pytest.fixture(scope="session")
+def stop_at_end() -> Iterable[Callable[[LocalProcess], LocalProcess]]:
+    """For the servers several modules use (MLflow, Superset): stopped when the session ends. Idle, they
+    cost little CPU; started again per module, Superset's init job alone would cost minutes."""
+    started: list[LocalProcess] = []
+    yield lambda process: started.append(process) or process
+    for process in reversed(started):
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def mlflow(container, stop_at_end) -> tuple[LocalContainer, LocalProcess]:
+    """The rendered MLflow server (basic-auth app, PostgreSQL, artifacts into S3), healthy."""
+    from local_container import wait_for
+
+    local = container(MLFLOW, keep_flags=MLFLOW_IDENTITY_FLAGS)
+    process = stop_at_end(local.start())
+    wait_for("MLflow healthcheck", local.healthy, 180, every=1, process=process)
+    return local, process
+
+
+@pytest.fixture(scope="session")
+def mlflow_users(mlflow, container) -> tuple[LocalContainer, LocalProcess]:
+    """The users job, once after the server: the clients' logins (the pipelines', the notebooks') exist."""
+    users = container(f"{MLFLOW}-users")
+    code, job = users.run(timeout=120)
+    assert code == 0, job.tail()
+    return users, job
+
+
+@pytest.fixture(scope="session")
+def init_runs(container) -> list[tuple[LocalContainer, int, LocalProcess]]:
+    """Superset's init job, twice on the same database (a second `pulumi up` that replaces the job runs it again)."""
+    runs = []
+    for _ in range(2):
+        job = container(SUPERSET_INIT)
+        code, process = job.run(timeout=420)
+        runs.append((job, code, process))
+    return runs
+
+
+@pytest.fixture(scope="session")
+def superset(init_runs, container, stop_at_end) -> tuple[LocalContainer, LocalProcess]:
+    """The Superset web server after the init job, healthy."""
+    from local_container import wait_for
+
+    assert [code for _, code, _ in init_runs] == [0, 0], init_runs[-1][2].tail()
+    web = container(SUPERSET_WEB)
+    process = stop_at_end(web.start())
+    wait_for("Superset healthcheck", web.healthy, 240, every=2, process=process)
+    return web, process

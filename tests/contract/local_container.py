@@ -534,14 +534,19 @@ class LocalContainer:
                    limit_mb=inputs.get("memory"), healthcheck=healthcheck, ignored_env=ignored, files=files,
                    rewrite_path=rewrite_path)
 
-    def start(self) -> LocalProcess:
+    def start(self, argv: Optional[list[str]] = None, env: Optional[dict[str, str]] = None,
+              log: str = "process.log") -> LocalProcess:
+        """The container's process; with `argv`, another command in the container (`docker exec`), its
+        environment updated with `env`: measured the same way, against the same memory limit."""
         self.cwd.mkdir(parents=True, exist_ok=True)
-        return LocalProcess(self.name, self.argv, self.env, self.cwd, self.root / "process.log", self.limit_mb,
-                            self.stack)
+        return LocalProcess(self.name, argv or self.argv, {**self.env, **(env or {})}, self.cwd, self.root / log,
+                            self.limit_mb, self.stack)
 
-    def run(self, timeout: float) -> tuple[int, LocalProcess]:
-        """A one-shot job (`attach=True`): run to completion, measured like a service."""
-        process = self.start()
+    def run(self, timeout: float, argv: Optional[list[str]] = None, env: Optional[dict[str, str]] = None,
+            log: str = "process.log") -> tuple[int, LocalProcess]:
+        """A one-shot job (`attach=True`), or a command in the container: run to completion, measured like a
+        service."""
+        process = self.start(argv, env, log)
         code = process.wait(timeout)
         process.stop()
         return code, process
@@ -609,3 +614,14 @@ def assert_fits(process: LocalProcess, stack_runs: dict[str, StackRun], stack: s
     assert process.peak_mib <= HEADROOM * limit, (
         f"{process.name}: peak PSS {process.peak_mib:.0f} MiB over {process.peak_processes} processes exceeds "
         f"{HEADROOM:.0%} of its {limit:.0f} MiB limit in the {stack} stack")
+
+
+def assert_all_fit(processes: Iterable[LocalProcess], stack_runs: dict[str, StackRun], stack: str) -> None:
+    """`assert_fits` for each process (a job's runs, commands in a container, its server), every failure named."""
+    failures = []
+    for process in processes:
+        try:
+            assert_fits(process, stack_runs, stack)
+        except AssertionError as error:
+            failures.append(str(error).splitlines()[0])
+    assert not failures, "\n".join(failures)

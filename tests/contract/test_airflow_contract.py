@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from local_container import assert_fits
+from local_container import assert_all_fit
 from spark_server import start_spark_connect
 from harness import shipped_stacks
 from local_container import IMAGES, http_get, split_reference, wait_for
@@ -201,10 +201,4 @@ def test_verify_demo_triggers_a_run_and_waits_a_bounded_time(api, verify_outputs
 @pytest.mark.parametrize("stack", shipped_stacks())
 def test_peak_memory_fits_the_container_limit(airflow, migrated, stack_runs, stack):
     _, processes = airflow
-    failures = []
-    for process in [migrated[2], *processes.values()]:
-        try:
-            assert_fits(process, stack_runs, stack)
-        except AssertionError as error:
-            failures.append(str(error).splitlines()[0])
-    assert not failures, "\n".join(failures)
+    assert_all_fit([migrated[2], *processes.values()], stack_runs, stack)

@@ -12,22 +12,17 @@ import urllib.request
 
 import pytest
 
-from local_container import IMAGES, http_get, wait_for
+from harness import shipped_stacks
+from local_container import IMAGES, assert_all_fit, http_get
 
 pytestmark = pytest.mark.contract
-NAME = "lakehouse-mlflow"
-IDENTITY_FLAGS = ("--allowed-hosts", "--cors-allowed-origins")
 SEARCH = "/api/2.0/mlflow/experiments/search?max_results=5"
 
 
 @pytest.fixture(scope="module")
-def mlflow_with_users(container, stop_later, postgres) -> dict:
-    local = container(NAME, keep_flags=IDENTITY_FLAGS)
-    process = stop_later(local.start())
-    wait_for("MLflow healthcheck", local.healthy, 180, every=1, process=process)
-    users = container(f"{NAME}-users")
-    code, job = users.run(timeout=120)
-    assert code == 0, job.tail()
+def mlflow_with_users(mlflow, mlflow_users, postgres) -> dict:
+    local, _ = mlflow
+    users, _ = mlflow_users
     port = int(local.argv[local.argv.index("--port") + 1])
     return {"server": local, "users": users, "url": f"http://127.0.0.1:{port}", "postgres": postgres}
 
@@ -107,8 +102,10 @@ def test_the_notebooks_read_but_do_not_change_the_pipelines_experiment(mlflow_wi
     assert status == 403, "default_permission READ: others' experiments are read-only"
 
 
-def test_the_users_job_runs_again_as_a_success(mlflow_with_users):
+def test_the_users_job_runs_again_as_a_success(mlflow_with_users, mlflow_users, stack_runs):
     code, job = mlflow_with_users["users"].run(timeout=120)
     assert code == 0, job.tail()
     assert "airflow exists; password set" in job.log.read_text()
+    for stack in shipped_stacks():
+        assert_all_fit([mlflow_users[1], job], stack_runs, stack)
 

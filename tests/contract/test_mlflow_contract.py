@@ -13,18 +13,8 @@ from harness import shipped_stacks
 from local_container import IMAGES, http_get, split_reference, wait_for
 
 pytestmark = pytest.mark.contract
-NAME = "lakehouse-mlflow"
-IDENTITY_FLAGS = ("--allowed-hosts", "--cors-allowed-origins")  # names clients use, not addresses to dial
 # The job runner and its huey consumers start a few seconds after the server answers.
 SETTLE_SECONDS = 25
-
-
-@pytest.fixture(scope="module")
-def mlflow(container, stop_later) -> tuple:
-    local = container(NAME, keep_flags=IDENTITY_FLAGS)
-    process = stop_later(local.start())
-    wait_for("MLflow healthcheck", local.healthy, 180, every=1, process=process)
-    return local, process
 
 
 def flag(argv: list[str], name: str) -> str:

@@ -10,33 +10,13 @@ import urllib.request
 
 import pytest
 
-from local_container import assert_fits
+from local_container import assert_all_fit
 from harness import shipped_stacks, unwrap
-from local_container import IMAGES, http_get, split_reference, wait_for
+from local_container import IMAGES, http_get, split_reference
 from verify import checks as verify_checks, runner as verify_runner
 
 pytestmark = pytest.mark.contract
-INIT, WEB = "lakehouse-superset-init", "lakehouse-superset"
 TRINO_DATABASE = "Lakehouse (Trino iceberg)"
-
-
-@pytest.fixture(scope="module")
-def init_runs(container):
-    runs = []
-    for _ in range(2):  # a second `pulumi up` that replaces the job runs it again on the same database
-        job = container(INIT)
-        code, process = job.run(timeout=420)
-        runs.append((job, code, process))
-    return runs
-
-
-@pytest.fixture(scope="module")
-def superset(init_runs, container, stop_later):
-    assert [code for _, code, _ in init_runs] == [0, 0], init_runs[-1][2].tail()
-    web = container(WEB)
-    process = stop_later(web.start())
-    wait_for("Superset healthcheck", web.healthy, 240, every=2, process=process)
-    return web, process
 
 
 def web_url(web) -> str:
@@ -113,10 +93,4 @@ def test_verify_logs_in_and_finds_the_trino_database(superset, verify_outputs):
 @pytest.mark.parametrize("stack", shipped_stacks())
 def test_peak_memory_fits_the_container_limit(superset, init_runs, stack_runs, stack):
     _, process = superset
-    failures = []
-    for measured in [*(p for _, _, p in init_runs), process]:
-        try:
-            assert_fits(measured, stack_runs, stack)
-        except AssertionError as error:
-            failures.append(str(error).splitlines()[0])
-    assert not failures, "\n".join(failures)
+    assert_all_fit([*(p for _, _, p in init_runs), process], stack_runs, stack)
