@@ -56,4 +56,8 @@ def spark_connect(workdir) -> Iterable[SparkConnect]:
 
 @pytest.fixture(scope="session")
 def spark(spark_connect):
-    return spark_connect.session()
+    session = spark_connect.session()
+    yield session
+    # Before the server stops: a client left open releases its session at exit and retries the stopped
+    # server for minutes before the process can end.
+    session.stop()
