@@ -174,6 +174,18 @@ def test_the_analyst_sees_the_dashboard_and_its_data(analyst):
         assert data.json()["result"][0]["rowcount"] > 0, chart["slice_name"]
 
 
+def test_verify_sees_the_dashboard_as_the_analyst_and_refuses_a_wrong_password(applied, superset):
+    """`python -m verify`'s superset/analyst check against the imported content."""
+    from verify import checks as verify_checks
+
+    assert verify_checks.DEMO_DASHBOARD == content.DASHBOARD_SLUG
+    detail = verify_checks.check_superset_analyst(base_url(superset), "analyst", applied["password"], 30)
+    datasets = sorted({c.dataset.name for c in content.CHARTS})
+    assert detail == f"analyst opens {content.DASHBOARD_TITLE!r}: {len(datasets)} datasets ({', '.join(datasets)})"
+    with pytest.raises(verify_checks.CheckFailed, match="401"):
+        verify_checks.check_superset_analyst(base_url(superset), "analyst", "not-the-password", 30)
+
+
 def test_the_analyst_is_refused_admin_sql_lab_and_other_databases(analyst, admin):
     databases = {d["database_name"]: d["id"] for d in admin.get("/api/v1/database/").json()["result"]}
     assert analyst.get(f"/api/v1/database/{databases[TRINO_DATABASE]}").status_code in (403, 404)
