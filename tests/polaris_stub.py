@@ -23,6 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Optional
 
+from json_http import send_json
+
 SPEC = json.loads((Path(__file__).resolve().parent / "openapi" / "polaris-1.7.0.json").read_text())
 
 
@@ -305,12 +307,7 @@ def serve(realm: Realm, host: str = "127.0.0.1", port: int = 0, latency: float =
             else:
                 status, answer = realm.answer(op, self.headers.get("Authorization"))
                 realm.calls.append((op.operation_id, status))
-            data = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, status, answer)
 
         do_GET = do_POST = do_PUT = do_DELETE = _handle  # noqa: N815
 

@@ -32,6 +32,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from harness import ROOT
+from json_http import send_json
 from local_container import LOOPBACK, LocalProcess, free_port, wait_for
 from polaris_stub import Realm, serve as serve_polaris
 from verify import checks, outputs as out
@@ -50,12 +51,7 @@ def serve_http(port: int, answer, tls: ssl.SSLContext | None = None) -> Threadin
             url = urlparse(self.path)
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
             status, document = answer(method, url.path, parse_qs(url.query), self.headers, body)
-            data = json.dumps(document).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, status, document)
 
         def do_GET(self):  # noqa: N802
             self._reply("GET")

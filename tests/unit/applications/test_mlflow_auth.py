@@ -15,6 +15,7 @@ import pytest
 
 from components.applications.mlflow import AUTH_CONFIG_PATH, USERS_SCRIPT, auth_config
 from harness import StackRun, is_secret_wrapper
+from json_http import send_json
 
 NAS = "192.168.10.20"
 
@@ -80,12 +81,7 @@ class AuthApi:
 
         class Handler(BaseHTTPRequestHandler):
             def _answer(self, status: int, body: dict) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, status, body)
 
             def _handle(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
