@@ -14,6 +14,7 @@ import sys
 import time
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -43,7 +44,8 @@ def main(base: str, user: str, slug: str, charts: int, out: str, profile: str) -
             drawn = {e.find_element(By.XPATH, "ancestor::*[@data-test='chart-container']").id
                      for e in d.find_elements(By.CSS_SELECTOR, RENDERED)}
             return len(containers) == charts and len(drawn) == charts
-        WebDriverWait(driver, 240, poll_frequency=2).until(ready)
+        # Charts re-render while they load: an element found a moment ago may be gone; look again.
+        WebDriverWait(driver, 240, poll_frequency=2, ignored_exceptions=(StaleElementReferenceException,)).until(ready)
         time.sleep(4)  # the charts' entry animations
         errors = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".ant-alert-error, .alert-danger")]
         if errors:

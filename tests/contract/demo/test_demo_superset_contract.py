@@ -15,13 +15,14 @@ import shutil
 import struct
 import subprocess
 import zlib
+from urllib.parse import urlparse
 from pathlib import Path
 
 import pytest
 import sqlglot
 
 from harness import shipped_stacks
-from local_container import CI, LOOPBACK, assert_all_fit, require
+from local_container import CI, LOOPBACK, LocalProcess, assert_all_fit, require
 from standins import quote_literal
 
 import bi_standin
@@ -29,8 +30,9 @@ from lakehouse_demo.bi import content
 
 pytestmark = pytest.mark.contract
 ROOT = Path(__file__).resolve().parents[3]
-STANDIN = "Demo stand-in (PostgreSQL iceberg)"
 TRINO_DATABASE = "Lakehouse (Trino iceberg)"
+CONTENT_JOB = "lakehouse-superset-content"
+OTHER_DATABASE = "Another database (not the demo's)"
 SCREENSHOT = ROOT / "docs" / "images" / "superset-taxi-dashboard.png"
 WRITE_SCREENSHOT = "LAKEHOUSE_WRITE_SCREENSHOT"
 CONTENT_TABLES = ("dashboards", "slices", "tables", "table_columns", "sql_metrics", "dashboard_slices",
@@ -71,25 +73,33 @@ def metadata_snapshot(postgres) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def applied(superset, init_runs, standin, postgres, workdir):
-    """The stand-in registered as a database, then the content job twice, each a command in the init job's
-    container (its image, config and environment; measured against its memory limit).
+def applied(superset, init_runs, standin, postgres, container):
+    """The recorded content job (`lakehouse-superset-content`: its command, files and environment, the analyst's
+    password included), twice, after the init job's Trino database was pointed at the stand-in; the database
+    gets its recorded Trino URI back when the module is done.
     {"runs": [(code, LocalProcess, snapshot)], "password": the analyst's, "processes": every command's}."""
-    job = init_runs[-1][0]
-    code, register = job.run(300, ["superset", "set-database-uri", "--database_name", STANDIN, "--uri", standin[0]],
-                             log="set-database-uri.log")
-    assert code == 0, register.tail(60)
-    files = workdir / "superset-content"  # what the job's container gets: the two files side by side
-    files.mkdir(exist_ok=True)
-    for name in ("apply.py", "content.py"):
-        shutil.copy(ROOT / "lakehouse_demo" / "bi" / name, files / name)
-    password = secrets.token_urlsafe(18)
+    init = init_runs[-1][0]
+    trino_uri = init.env["SUPERSET_TRINO_URI"]
+
+    def point_at(uri: str, log: str) -> LocalProcess:
+        code, process = init.run(300, ["superset", "set-database-uri", "--database_name", TRINO_DATABASE, "--uri", uri],
+                                 log=log)
+        assert code == 0, process.tail(60)
+        return process
+
+    register = point_at(standin[0], "set-database-uri.log")
+    # A database that is not the demo's, to prove the analyst cannot reach it.
+    code, other = init.run(300, ["superset", "set-database-uri", "--database_name", OTHER_DATABASE, "--uri",
+                                 standin[0]], log="set-other-database.log")
+    assert code == 0, other.tail(60)
     runs = []
     for number in range(2):
-        code, process = job.run(600, ["python", str(files / "apply.py"), "--database-name", STANDIN],
-                                env={"SUPERSET_ANALYST_PASSWORD": password}, log=f"apply-{number}.log")
+        job = container(CONTENT_JOB)
+        code, process = job.run(600, log=f"content-{number}.log")
         runs.append((code, process, metadata_snapshot(postgres)))
-    return {"runs": runs, "password": password, "processes": [register, *(p for _, p, _ in runs)]}
+    yield {"runs": runs, "password": job.env["SUPERSET_ANALYST_PASSWORD"],
+           "processes": [register, other, *(p for _, p, _ in runs)]}
+    point_at(trino_uri, "set-database-uri-back.log")
 
 
 class Client:
@@ -186,14 +196,17 @@ def test_verify_sees_the_dashboard_as_the_analyst_and_refuses_a_wrong_password(a
         verify_checks.check_superset_analyst(base_url(superset), "analyst", "not-the-password", 30)
 
 
-def test_the_analyst_is_refused_admin_sql_lab_and_other_databases(analyst, admin):
+def test_the_analyst_is_refused_admin_sql_lab_and_other_databases(analyst, admin, standin):
     databases = {d["database_name"]: d["id"] for d in admin.get("/api/v1/database/").json()["result"]}
-    assert analyst.get(f"/api/v1/database/{databases[TRINO_DATABASE]}").status_code in (403, 404)
-    assert TRINO_DATABASE not in [d["database_name"] for d in analyst.get("/api/v1/database/").json()["result"]]
+    # The demo's database: Superset shows its datasets' database to their reader, never its password.
+    own = analyst.get(f"/api/v1/database/{databases[TRINO_DATABASE]}")
+    assert own.status_code in (200, 403, 404) and urlparse(standin[0]).password not in own.text
+    assert analyst.get(f"/api/v1/database/{databases[OTHER_DATABASE]}").status_code in (403, 404)
+    assert OTHER_DATABASE not in [d["database_name"] for d in analyst.get("/api/v1/database/").json()["result"]]
     for path in ("/api/v1/rowlevelsecurity/", "/api/v1/log/", "/api/v1/security/roles/", "/api/v1/cachekey/invalidate"):
         status = (analyst.post(path, {"datasource_uids": []}) if "cachekey" in path else analyst.get(path)).status_code
         assert status in (401, 403, 404, 405), (path, status)
-    query = {"database_id": databases[STANDIN], "sql": "SELECT 1", "runAsync": False, "schema": "gold"}
+    query = {"database_id": databases[TRINO_DATABASE], "sql": "SELECT 1", "runAsync": False, "schema": "gold"}
     assert admin.post("/api/v1/sqllab/execute/", query).status_code == 200
     refused = analyst.post("/api/v1/sqllab/execute/", query)
     assert refused.status_code in (401, 403), (refused.status_code, refused.text[:300])
@@ -204,7 +217,7 @@ def test_the_refresh_after_new_data_invalidates_and_rewarms_the_datasets(applied
     from lakehouse_demo.bi import refresh
 
     result = refresh.refresh(base_url(superset), "admin", admin_password(init_runs),
-                             ["iceberg.gold.demand_predictions"], database_name=STANDIN)
+                             ["iceberg.gold.demand_predictions"])
     assert result["invalidated"] == sorted(content.TABLE_DATASETS["iceberg.gold.demand_predictions"])
     assert result["warmed"] and all(r["status"] == 200 for r in result["warmed"]), result
 
