@@ -121,6 +121,9 @@ class StackRun:
 
 
 class LakehouseMocks(pulumi.runtime.Mocks):
+    def __init__(self, failed_jobs: tuple[str, ...] = ()):
+        self.failed_jobs = failed_jobs  # one-shot containers (by resource name) that exit 1
+
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[Optional[str], dict]:
         outputs = dict(args.inputs)
         digest = hashlib.sha256(args.name.encode()).hexdigest()
@@ -133,7 +136,7 @@ class LakehouseMocks(pulumi.runtime.Mocks):
         elif args.typ == "docker:index/remoteImage:RemoteImage":
             outputs["imageId"] = f"sha256:{digest}"
         elif args.typ == "docker:index/container:Container" and args.inputs.get("attach"):
-            outputs["exitCode"] = 0  # a one-shot container that ran to completion
+            outputs["exitCode"] = 1 if args.name in self.failed_jobs else 0  # a one-shot container that ran
         return f"{args.name}-id", outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, Optional[list[tuple[str, str]]]]:
@@ -183,8 +186,11 @@ def _configure(config: dict[str, Any]) -> None:
     set_all_config(values, [key for key in TEST_SECRETS if key in values])
 
 
-def run_stack(stack: str, overrides: Optional[dict[str, Any]] = None, drop: tuple[str, ...] = ()) -> StackRun:
-    """Run `__main__.py` with the stack's config (+ `overrides`, - `drop` keys) under mocks."""
+def run_stack(stack: str, overrides: Optional[dict[str, Any]] = None, drop: tuple[str, ...] = (),
+              failed_jobs: tuple[str, ...] = ()) -> StackRun:
+    """Run `__main__.py` with the stack's config (+ `overrides`, - `drop` keys) under mocks; the one-shot
+    containers named in `failed_jobs` exit 1. An error, also one raised while the outputs resolve, is
+    `run.error`."""
     try:  # a test that ran `asyncio.run` leaves no current loop behind; the mocks need one
         asyncio.get_event_loop()
     except RuntimeError:
@@ -192,7 +198,7 @@ def run_stack(stack: str, overrides: Optional[dict[str, Any]] = None, drop: tupl
     config = {k: v for k, v in stack_config(stack).items() if k not in drop}
     config.update({k if ":" in k else f"{PROJECT}:{k}": v for k, v in (overrides or {}).items()})
     _configure(config)
-    mock = LakehouseMocks()
+    mock = LakehouseMocks(failed_jobs)
     monitor = RecordingMonitor(mock)
     settings.ROOT.set(None)
     settings.SETTINGS.outputs.clear()
@@ -201,12 +207,11 @@ def run_stack(stack: str, overrides: Optional[dict[str, Any]] = None, drop: tupl
     try:
         runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
         _sync_await(wait_for_rpcs())
+        for name, value in settings.get_root_resource().outputs.items():
+            output = pulumi.Output.from_input(value)
+            run.outputs[name] = _sync_await(output.future())
+            if _sync_await(output.is_secret()):
+                run.secret_outputs.add(name)
     except Exception as error:  # noqa: BLE001 - the caller asserts on it
         run.error = error
-        return run
-    for name, value in settings.get_root_resource().outputs.items():
-        output = pulumi.Output.from_input(value)
-        run.outputs[name] = _sync_await(output.future())
-        if _sync_await(output.is_secret()):
-            run.secret_outputs.add(name)
     return run

@@ -144,12 +144,14 @@ class Superset(pulumi.ComponentResource):
         self.analyst_user = self.analyst_password = self.content = None
         if args.demo:
             self.analyst_user = ANALYST_USER
-            self.analyst_password = generated_password(f"{name}-analyst-password", self, length=24).result
+            password = generated_password(f"{name}-analyst-password", self, length=24).result
             self.content = run_job(f"{name}-content", JobArgs.of(
                 where, "content", content_command(),
-                envs=after_success(self.init, pulumi.Output.all(secret_key, self.analyst_password).apply(
+                envs=after_success(self.init, pulumi.Output.all(secret_key, password).apply(
                     lambda v: [*superset_env(v[0]), f"SUPERSET_ANALYST_PASSWORD={v[1]}"])),
                 uploads=(config, ca, *content_uploads()), depends_on=(self.init,)), self)
+            # Resolves once the content is imported: a failed content job fails `pulumi up` here.
+            self.analyst_password = after_success(self.content, password)
         self.register_outputs({"container": self.container.name, "adminUser": self.admin_user,
                                "adminPassword": self.admin_password, "analystUser": self.analyst_user,
                                "analystPassword": self.analyst_password})

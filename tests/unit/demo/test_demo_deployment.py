@@ -112,6 +112,12 @@ def test_superset_imports_the_content_after_its_init_and_creates_the_analyst(hom
     assert "supersetAnalystPassword" in homelab.secret_outputs
 
 
+def test_a_failed_content_job_fails_the_deployment_where_the_analyst_login_is_exported():
+    run = run_stack("local", failed_jobs=("apps-superset-content",))
+    assert isinstance(run.error, RuntimeError)
+    assert "job container lakehouse-superset-content failed with exit code 1" in str(run.error)
+
+
 def test_superset_caches_results_per_dataset_so_airflow_can_invalidate_them(homelab: StackRun):
     text = homelab.uploads("apps-superset-container")["/app/pythonpath/superset_config.py"]
     module = ast.parse(text)
