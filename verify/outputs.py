@@ -11,8 +11,10 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional, TypeVar
 from urllib.parse import urlparse
+
+T = TypeVar("T")
 
 
 class OutputsError(Exception):
@@ -100,30 +102,28 @@ def _services(outputs: Mapping[str, Any]) -> dict[str, Any]:
     return need(outputs, "services", dict)
 
 
-def s3_users(outputs: Mapping[str, Any]) -> list[S3User]:
-    users = []
+def _service_entries(outputs: Mapping[str, Any], kind: str, make: Callable[[str, dict], T]) -> list[T]:
+    """`make(service, entry)` for every service of the `services` output with a `kind` entry (`s3`, `postgres`)."""
+    found = []
     for service, entry in sorted(_services(outputs).items()):
-        s3 = (entry or {}).get("s3")
-        if not s3:
+        value = (entry or {}).get(kind)
+        if not value:
             continue
         try:
-            users.append(S3User(service, s3["endpoint"], s3["accessKey"], s3["secretKey"], s3.get("region") or "us-east-1"))
+            found.append(make(service, value))
         except KeyError as missing:
-            raise MissingOutput(f"`services.{service}.s3` has no {missing}") from None
-    return users
+            raise MissingOutput(f"`services.{service}.{kind}` has no {missing}") from None
+    return found
+
+
+def s3_users(outputs: Mapping[str, Any]) -> list[S3User]:
+    return _service_entries(outputs, "s3", lambda service, s3: S3User(
+        service, s3["endpoint"], s3["accessKey"], s3["secretKey"], s3.get("region") or "us-east-1"))
 
 
 def postgres_logins(outputs: Mapping[str, Any]) -> list[PostgresLogin]:
-    logins = []
-    for service, entry in sorted(_services(outputs).items()):
-        pg = (entry or {}).get("postgres")
-        if not pg:
-            continue
-        try:
-            logins.append(PostgresLogin(service, pg["host"], int(pg["port"]), pg["database"], pg["user"], pg["password"]))
-        except KeyError as missing:
-            raise MissingOutput(f"`services.{service}.postgres` has no {missing}") from None
-    return logins
+    return _service_entries(outputs, "postgres", lambda service, pg: PostgresLogin(
+        service, pg["host"], int(pg["port"]), pg["database"], pg["user"], pg["password"]))
 
 
 @dataclass(frozen=True)
